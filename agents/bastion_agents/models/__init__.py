@@ -1,0 +1,1 @@
+"""Model providers for Bastion agents (bedrock, sagemaker, openai-compatible, local, scripted)."""
