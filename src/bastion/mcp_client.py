@@ -1,0 +1,34 @@
+"""A small MCP client helper: connect to a Bastion MCP server with a user's bearer token."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp_types import CallToolResult, TextContent
+
+__all__ = ["connect", "result_text"]
+
+
+@asynccontextmanager
+async def connect(url: str, token: str) -> AsyncIterator[Client]:
+    """Open an MCP session over streamable HTTP that carries ``Authorization: Bearer <token>``.
+
+    Args:
+        url: The server's streamable-HTTP endpoint (e.g. ``http://127.0.0.1:8102/mcp``).
+        token: The user's JWT.
+
+    Yields:
+        A connected `mcp.client.Client`.
+    """
+    http = create_mcp_http_client(headers={"Authorization": "Bearer " + token})
+    async with http, Client(streamable_http_client(url, http_client=http)) as client:
+        yield client
+
+
+def result_text(result: CallToolResult) -> str:
+    """The concatenated text content of a tool result."""
+    return "".join(block.text for block in result.content if isinstance(block, TextContent))
