@@ -30,12 +30,15 @@ from pydantic import ValidationError
 from bastion_mcp.auth import current_principal
 from bastion_mcp.errors import ConfigurationError
 
-__all__ = ["DENIED_PREFIX", "FacadeLike", "OwnerResolver", "PolicyBoundServer"]
+__all__ = ["DENIED_PREFIX", "SESSION_HEADER", "FacadeLike", "OwnerResolver", "PolicyBoundServer"]
 
 logger = logging.getLogger(__name__)
 
 DENIED_PREFIX = "Denied by policy:"
 """Every denied tool call's text starts with this, so agents and transcripts can recognise it."""
+
+SESSION_HEADER = "x-bastion-session-id"
+"""Header an agent runtime sets to group a conversation's calls (for per-session policy facts)."""
 
 _UNAVAILABLE = "The back-end system is unavailable right now. Tell the user to try again later."
 _MAX_TRACKED_SESSIONS = 10_000
@@ -120,7 +123,7 @@ class PolicyBoundServer(MCPServer):
         if principal is None:
             return []
         binding = self._engine.bind(principal, list(self._tools))
-        return [self._tools[name] for name in binding.allowed if name in self._tools]
+        return [self._tools[name] for name in binding.tool_names if name in self._tools]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -209,12 +212,26 @@ def _to_mcp_tool(op: Operation) -> MCPTool:
 
 
 def _session_id(context: Context[Any, Any] | None) -> str | None:
+    """The conversation this call belongs to: the MCP session, else the agent's session header.
+
+    Protocol 2026-07-28 is sessionless, so agent runtimes name their conversation in
+    `SESSION_HEADER`. The header is a grouping key chosen by the agent runtime, never an identity:
+    the principal always comes from the verified bearer token.
+    """
     if context is None:
         return None
+    session_id: str | None = getattr(context, "session_id", None)
+    if session_id:
+        return session_id
     try:
-        return context.session_id
-    except (AttributeError, ValueError, RuntimeError):
+        headers = context.headers
+    except (AttributeError, ValueError, RuntimeError):  # no request bound to this context
         return None
+    if headers is not None:
+        value = headers.get(SESSION_HEADER)
+        if value:
+            return value[:128]
+    return None
 
 
 def _describe_validation(name: str, exc: ValidationError) -> str:

@@ -35,7 +35,12 @@ class ChatEvent:
 
 
 def stream_chat(
-    base_url: str, token: str, message: str, session_id: str | None = None, *, client: httpx.Client | None = None
+    base_url: str,
+    token: str,
+    message: str,
+    session_id: str | None = None,
+    *,
+    client: httpx.Client | None = None,
 ) -> Iterator[ChatEvent]:
     """Send one user message and yield the endpoint's events as they arrive.
 
@@ -74,12 +79,13 @@ def stream_chat(
                 except json.JSONDecodeError:
                     data = {"text": sse.data}
                 yield ChatEvent(event=sse.event, data=data if isinstance(data, dict) else {"value": data})
-    except httpx.TransportError as exc:
-        raise ChatClientError(
-            "cannot reach the chat endpoint at %s (%s); is `bastion serve` running?" % (base_url, type(exc).__name__)
-        ) from exc
     except SSEError as exc:
         raise ChatClientError("the chat endpoint did not answer with an event stream") from exc
+    except httpx.TransportError as exc:
+        raise ChatClientError(
+            "cannot reach the chat endpoint at %s (%s); is `bastion serve` running?"
+            % (base_url, type(exc).__name__)
+        ) from exc
     finally:
         if own:
             http.close()
@@ -117,8 +123,10 @@ def interactive_chat(base_url: str, token: str) -> None:
             elif event.event == "text":
                 typer.echo(str(event.data.get("text", "")), nl=False)
             elif event.event == "tool_call":
-                typer.secho("\n  [tool] %s %s" % (event.data.get("tool"), json.dumps(event.data.get("arguments"))),
-                            fg=typer.colors.CYAN)
+                typer.secho(
+                    "\n  [tool] %s %s" % (event.data.get("tool"), json.dumps(event.data.get("arguments"))),
+                    fg=typer.colors.CYAN,
+                )
             elif event.event == "policy_denial":
                 typer.secho("\n  [denied] %s" % event.data.get("reason"), fg=typer.colors.RED)
             elif event.event == "error":

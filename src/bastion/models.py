@@ -53,11 +53,10 @@ def resolve_model(settings: Settings, spec: str) -> tuple[Model, str]:
             )
         if not weights.is_file():
             raise ModelUnavailable(
-                "The embedded model's weights are missing (%s): run %s, %s." % (weights, FETCH_COMMAND, _ALTERNATIVES)
+                "The embedded model's weights are missing (%s): run %s, %s."
+                % (weights, FETCH_COMMAND, _ALTERNATIVES)
             )
-        model = select_model(
-            "local", model_path=weights, local_options={"n_threads": settings.local_threads}
-        )
+        model = select_model("local", model_path=weights, local_options={"n_threads": settings.local_threads})
         return model, "local · Qwen2.5-Coder-1.5B-Instruct Q4_K_M (llama.cpp, in-process)"
     model = select_model(
         spec,

@@ -69,7 +69,8 @@ def bind_loopback(host: str, port: int) -> BoundSocket:
     except OSError as exc:
         sock.close()
         raise ServerStartError(
-            "cannot bind %s:%d (%s); stop whatever uses it or choose another port" % (host, port, exc.strerror)
+            "cannot bind %s:%d (%s); stop whatever uses it or choose another port"
+            % (host, port, exc.strerror)
         ) from exc
     return BoundSocket(sock=sock, host=host, port=sock.getsockname()[1])
 

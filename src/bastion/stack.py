@@ -93,7 +93,7 @@ class RetailStack:
             client_secret=settings.legacy_client_secret.get_secret_value(),
             token_ttl_seconds=settings.legacy_token_ttl_seconds,
         )
-        self.store = LegacyStore.open(self.legacy_config)
+        self.store = LegacyStore.open(self.legacy_config.db_path, self.legacy_config.seed_path)
         host = settings.host
 
         def port(configured: int) -> int:
