@@ -14,6 +14,7 @@ __all__ = [
     "ConfigurationError",
     "SessionBusyError",
     "SessionClosedError",
+    "SessionForbiddenError",
     "ToolServerError",
 ]
 
@@ -40,3 +41,7 @@ class SessionBusyError(AgentsError):
 
 class SessionClosedError(AgentsError):
     """A message was sent to a session that has been closed."""
+
+
+class SessionForbiddenError(AgentsError):
+    """A session id was used by a principal other than the one that opened it."""

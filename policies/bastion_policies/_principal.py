@@ -35,7 +35,7 @@ class Principal:
     user_id: str
     groups: tuple[str, ...]
     tenant: str | None = None
-    claims: Mapping[str, str] = field(default=_EMPTY)
+    claims: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
         if not self.user_id:

@@ -77,14 +77,20 @@ def serve(model: ModelOption = None) -> None:
     from bastion.servers import ServerStartError
     from bastion.stack import RetailStack
 
+    from bastion_agents import ConfigurationError
+
+    from bastion.models import ModelUnavailable, resolve_model
+
     settings = _settings()
+    spec = model or settings.model
     try:
-        stack = RetailStack(settings, model=model or settings.model).start()
-    except ServerStartError as exc:
+        chat_model, label = resolve_model(settings, spec)
+        stack = RetailStack(settings, model=chat_model, compact_prompt=spec == "local").start()
+    except (ModelUnavailable, ConfigurationError, ServerStartError) as exc:
         _fail(str(exc))
     typer.echo("legacy API   %s" % stack.urls.legacy)
     typer.echo("MCP server   %s" % stack.urls.mcp)
-    typer.echo("chat         %s/v1/chat" % stack.urls.chat)
+    typer.echo("chat         %s/v1/chat   (model: %s)" % (stack.urls.chat, label))
     typer.echo("Get a token: bastion token --user <user_id> --group customer   (Ctrl-C stops)")
     try:
         stack.wait()

@@ -92,16 +92,18 @@ def run_demo(settings: Settings, *, model_spec: str, reset: bool = True) -> int:
     """
     out = _Transcript()
     demo_settings = settings.model_copy(update={"state_dir": settings.state_dir.parent / "demo"})
+    compact = model_spec.strip() == "local"
     try:
         model, model_label = resolve_model(demo_settings, model_spec)
     except ModelUnavailable as exc:
+        compact = False
         typer.secho(str(exc), fg=typer.colors.YELLOW)
         script = resources.files("bastion").joinpath("demo_script.json")
         with resources.as_file(script) as path:
             model, model_label = resolve_model(demo_settings, "scripted:" + str(Path(path)))
         model_label += " (fallback: scripted plumbing demo, no real model)"
     try:
-        stack = RetailStack(demo_settings, model=model, ephemeral_ports=True)
+        stack = RetailStack(demo_settings, model=model, ephemeral_ports=True, compact_prompt=compact)
     except ServerStartError as exc:
         typer.secho("error: %s" % exc, err=True, fg=typer.colors.RED)
         return 1
@@ -201,19 +203,20 @@ def _chat(stack: RetailStack, out: _Transcript, token: str, message: str) -> Non
                     "  session %s · %d tools bound" % (data.get("session_id"), len(data.get("tools", [])))
                 )
             elif event.event == "tool_call":
-                decision = data.get("decision") or {}
-                verdict = "ALLOW" if decision.get("allowed") else "DENY"
-                ids = ",".join(decision.get("policy_ids", []))
+                verdict = {"allowed": "ALLOW", "denied": "DENY"}.get(str(data.get("decision")), "not checked")
+                ids = ",".join(str(i) for i in data.get("policy_ids", []))
+                arguments = json.dumps(data.get("arguments"), ensure_ascii=False)
                 out.line(
-                    "  [model] %s(%s)  policy: %s %s"
-                    % (data.get("tool"), json.dumps(data.get("arguments"), ensure_ascii=False), verdict, ids),
-                    "cyan",
+                    "  [model] %s(%s)  policy: %s %s" % (data.get("tool"), arguments, verdict, ids), "cyan"
                 )
             elif event.event == "tool_result":
-                preview = str(data.get("preview", ""))[:160]
+                preview = str(data.get("content_preview", ""))[:160]
                 out.line("          → %s %s" % ("ok" if data.get("ok") else "error:", preview))
             elif event.event == "policy_denial":
-                out.line("          → Denied by policy: %s" % data.get("reason"), "red")
+                out.line(
+                    "          → Denied by policy (%s side): %s" % (data.get("source"), data.get("reason")),
+                    "red",
+                )
             elif event.event == "text":
                 text.append(str(data.get("text", "")))
             elif event.event == "error":

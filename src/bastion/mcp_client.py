@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
+from bastion_mcp import SESSION_HEADER
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -14,17 +15,22 @@ __all__ = ["connect", "result_text"]
 
 
 @asynccontextmanager
-async def connect(url: str, token: str) -> AsyncGenerator[Client]:
+async def connect(url: str, token: str, *, session_id: str | None = None) -> AsyncGenerator[Client]:
     """Open an MCP session over streamable HTTP that carries ``Authorization: Bearer <token>``.
 
     Args:
         url: The server's streamable-HTTP endpoint (e.g. ``http://127.0.0.1:8102/mcp``).
         token: The user's JWT.
+        session_id: The conversation these calls belong to, sent as ``x-bastion-session-id`` so the
+            server can apply per-session rules (e.g. one customer per support session).
 
     Yields:
         A connected `mcp.client.Client`.
     """
-    http = create_mcp_http_client(headers={"Authorization": "Bearer " + token})
+    headers = {"Authorization": "Bearer " + token}
+    if session_id is not None:
+        headers[SESSION_HEADER] = session_id
+    http = create_mcp_http_client(headers=headers)
     async with http, Client(streamable_http_client(url, http_client=http)) as client:
         yield client
 

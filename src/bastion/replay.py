@@ -121,7 +121,7 @@ async def replay(stack: RetailStack, tasks: Iterable[ReplayTask]) -> AsyncIterat
     for task in tasks:
         stack.store.reset()
         outcomes: list[ActionOutcome] = []
-        async with connect(stack.urls.mcp, token) as client:
+        async with connect(stack.urls.mcp, token, session_id="replay-" + task.task_id) as client:
             for action in task.actions:
                 result = await client.call_tool(action["name"], action["arguments"])
                 text = result_text(result)

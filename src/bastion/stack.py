@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from bastion_agents import AgentFactory, create_chat_app, retail_system_prompt
+from bastion_agents import RETAIL_OWNER_LOOKUPS, AgentFactory, create_chat_app, retail_system_prompt
+from bastion_policies import Principal
 from bastion_facades import LegacyClient, RetailFacade
 from bastion_legacy import LegacyConfig, LegacyStore, create_app
 from bastion_mcp import create_retail_server
@@ -68,6 +69,8 @@ class RetailStack:
             without the chat endpoint (e.g. for ``bastion replay``).
         db_path: The legacy SQLite file; defaults to ``<state_dir>/legacy.sqlite3``.
         ephemeral_ports: Ignore the configured ports and let the OS pick free ones.
+        compact_prompt: Use the short system prompt (for small local models, where every prompt
+            token costs latency).
 
     Raises:
         ServerStartError: From `start`, when a port is taken or an app fails to start.
@@ -80,6 +83,7 @@ class RetailStack:
         model: str | Model | None,
         db_path: Path | None = None,
         ephemeral_ports: bool = False,
+        compact_prompt: bool = False,
     ) -> None:
         self.settings = settings
         settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -123,13 +127,16 @@ class RetailStack:
         self.factory: AgentFactory | None = None
         if model is not None and chat_sock is not None:
             policy_text = settings.policy_path.read_text(encoding="utf-8")
+
+            def system_prompt(principal: Principal) -> str:
+                return retail_system_prompt(policy_text, principal, compact=compact_prompt)
+
             self.factory = AgentFactory(
                 mcp_url=self.urls.mcp,
                 model=model,
-                system_prompt_builder=lambda principal, compact: retail_system_prompt(
-                    policy_text, principal, compact=compact
-                ),
+                system_prompt=system_prompt,
                 engine=self.engine,
+                owner_lookups=RETAIL_OWNER_LOOKUPS,
             )
             self._group.add("chat endpoint", create_chat_app(self.factory, self.verifier), chat_sock)
 
@@ -141,8 +148,6 @@ class RetailStack:
 
     def stop(self) -> None:
         """Stop the servers and release the model and database."""
-        if self.factory is not None:
-            self.factory.close()
         self._group.stop()
         self.store.close()
 

