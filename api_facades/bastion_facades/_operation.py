@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pydantic
 
@@ -49,7 +49,7 @@ class Operation:
         """MCP ``readOnlyHint``: True unless the operation writes."""
         return self.access != "write"
 
-    def input_schema(self) -> dict[str, object]:
+    def input_schema(self) -> dict[str, Any]:
         """The JSON schema of the arguments."""
         return self.input_model.model_json_schema()
 

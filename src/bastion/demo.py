@@ -157,8 +157,8 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
         stack,
         out,
         tokens["support_agent"],
-        "I'm helping the customer with email %s. Please cancel their order %s, the reason is "
-        "'no longer needed'. The customer confirmed: yes." % (cast.customer_email, cast.pending_order_id),
+        "I'm helping the customer whose email is %s and who wants to cancel order %s because it is "
+        "no longer needed. The customer confirmed: yes." % (cast.customer_email, cast.pending_order_id),
     )
     after = _order_status(stack.store, cast.pending_order_id)
     if after != "cancelled":

@@ -56,14 +56,16 @@ class Clock:
         return self.now
 
 
-def _client(fake: FakeLegacy, clock: Clock | None = None, **kwargs: float) -> LegacyClient:
+def _client(
+    fake: FakeLegacy, clock: Clock | None = None, refresh_margin_seconds: float = 30.0
+) -> LegacyClient:
     return LegacyClient(
         "http://legacy.test",
         "client",
         SECRET,
         transport=httpx.MockTransport(fake.handler),
         clock=clock or Clock(),
-        **kwargs,
+        refresh_margin_seconds=refresh_margin_seconds,
     )
 
 
