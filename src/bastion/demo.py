@@ -137,10 +137,10 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
             out.line("%40s not bound: %s" % ("", ", ".join(missing)), "yellow")
 
     out.section("2. Customer %s chats (JWT group: customer)" % cast.customer_id)
-    _chat(stack, out, tokens["customer"], "Hi! What is the status of my order %s?" % cast.pending_order_id)
-    _chat(
-        stack, out, tokens["customer"], "Also show me the details of order %s please." % cast.other_order_id
-    )
+    first = "Hi! What is the status of my order %s?" % cast.pending_order_id
+    session = _chat(stack, out, tokens["customer"], first)
+    second = "Also show me the details of order %s please." % cast.other_order_id
+    _chat(stack, out, tokens["customer"], second, session)
     out.line(
         "\n[demo] direct MCP call with the customer's token: get_order_details(%s)" % cast.other_order_id
     )
@@ -190,15 +190,19 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
     return 0 if ok else 1
 
 
-def _chat(stack: RetailStack, out: _Transcript, token: str, message: str) -> None:
+def _chat(
+    stack: RetailStack, out: _Transcript, token: str, message: str, session_id: str | None = None
+) -> str | None:
+    """Send one message through the chat endpoint, print its events; returns the session id."""
     assert stack.urls.chat is not None
     out.line("\nuser> " + message, "blue")
     started = time.monotonic()
     text: list[str] = []
     try:
-        for event in stream_chat(stack.urls.chat, token, message):
+        for event in stream_chat(stack.urls.chat, token, message, session_id):
             data = event.data
             if event.event == "session":
+                session_id = str(data.get("session_id"))
                 out.line(
                     "  session %s · %d tools bound" % (data.get("session_id"), len(data.get("tools", [])))
                 )
@@ -213,10 +217,7 @@ def _chat(stack: RetailStack, out: _Transcript, token: str, message: str) -> Non
                 preview = str(data.get("content_preview", ""))[:160]
                 out.line("          → %s %s" % ("ok" if data.get("ok") else "error:", preview))
             elif event.event == "policy_denial":
-                out.line(
-                    "          → Denied by policy (%s side): %s" % (data.get("source"), data.get("reason")),
-                    "red",
-                )
+                out.line("          → %s side: %s" % (data.get("source"), data.get("reason")), "red")
             elif event.event == "text":
                 text.append(str(data.get("text", "")))
             elif event.event == "error":
@@ -226,6 +227,7 @@ def _chat(stack: RetailStack, out: _Transcript, token: str, message: str) -> Non
     reply = "".join(text).strip()
     out.line("agent> %s" % (reply or "(no text)"))
     out.line("  (%.1f s)" % (time.monotonic() - started))
+    return session_id
 
 
 async def _bound_tools(url: str, tokens: dict[str, str]) -> dict[str, list[str]]:
