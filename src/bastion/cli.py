@@ -85,12 +85,15 @@ def serve(model: ModelOption = None) -> None:
     spec = model or settings.model
     try:
         chat_model, label = resolve_model(settings, spec)
-        stack = RetailStack(settings, model=chat_model, compact_prompt=spec == "local").start()
+        stack = RetailStack(
+            settings, model=chat_model, compact_prompt=spec == "local", agentcore=True
+        ).start()
     except (ModelUnavailable, ConfigurationError, ServerStartError) as exc:
         _fail(str(exc))
     typer.echo("legacy API   %s" % stack.urls.legacy)
     typer.echo("MCP server   %s" % stack.urls.mcp)
     typer.echo("chat         %s/v1/chat   (model: %s)" % (stack.urls.chat, label))
+    typer.echo("AgentCore    %s/invocations   (GET /ping)" % stack.urls.agentcore)
     typer.echo("Get a token: bastion token --user <user_id> --group customer   (Ctrl-C stops)")
     try:
         stack.wait()

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from bastion_agents import RETAIL_OWNER_LOOKUPS, AgentFactory, create_chat_app, retail_system_prompt
+from bastion_agents import (
+    RETAIL_OWNER_LOOKUPS,
+    AgentFactory,
+    create_agentcore_app,
+    create_chat_app,
+    retail_system_prompt,
+)
 from bastion_policies import Principal
 from bastion_facades import LegacyClient, RetailFacade
 from bastion_legacy import LegacyConfig, LegacyStore, create_app
@@ -38,11 +44,13 @@ class StackUrls:
         legacy: Base URL of the legacy retail API.
         mcp: URL of the retail MCP server's streamable-HTTP endpoint.
         chat: Base URL of the chat endpoint, or None when the stack runs without it.
+        agentcore: Base URL of the AgentCore-compatible runtime, or None.
     """
 
     legacy: str
     mcp: str
     chat: str | None
+    agentcore: str | None = None
 
 
 def identity_from_settings(settings: Settings) -> tuple[JwtIssuer, JwtVerifier]:
@@ -71,6 +79,8 @@ class RetailStack:
         ephemeral_ports: Ignore the configured ports and let the OS pick free ones.
         compact_prompt: Use the short system prompt (for small local models, where every prompt
             token costs latency).
+        agentcore: Also serve the Bedrock AgentCore Runtime contract (``POST /invocations``,
+            ``GET /ping``) on ``settings.agentcore_port``, on the same agent factory.
 
     Raises:
         ServerStartError: From `start`, when a port is taken or an app fails to start.
@@ -84,6 +94,7 @@ class RetailStack:
         db_path: Path | None = None,
         ephemeral_ports: bool = False,
         compact_prompt: bool = False,
+        agentcore: bool = False,
     ) -> None:
         self.settings = settings
         settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -106,10 +117,12 @@ class RetailStack:
         legacy_sock = bind_loopback(host, port(settings.legacy_port))
         mcp_sock = bind_loopback(host, port(settings.mcp_port))
         chat_sock: BoundSocket | None = bind_loopback(host, port(settings.chat_port)) if model else None
+        agentcore_sock = bind_loopback(host, port(settings.agentcore_port)) if model and agentcore else None
         self.urls = StackUrls(
             legacy=legacy_sock.base_url,
             mcp=mcp_sock.base_url + "/mcp",
             chat=chat_sock.base_url if chat_sock else None,
+            agentcore=agentcore_sock.base_url if agentcore_sock else None,
         )
         self.facade = RetailFacade(
             LegacyClient(
@@ -139,6 +152,10 @@ class RetailStack:
                 owner_lookups=RETAIL_OWNER_LOOKUPS,
             )
             self._group.add("chat endpoint", create_chat_app(self.factory, self.verifier), chat_sock)
+            if agentcore_sock is not None:
+                self._group.add(
+                    "AgentCore runtime", create_agentcore_app(self.factory, self.verifier), agentcore_sock
+                )
 
     def start(self) -> RetailStack:
         """Start all servers; returns self once every one is listening."""

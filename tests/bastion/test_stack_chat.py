@@ -1,0 +1,74 @@
+"""The running stack over loopback HTTP: chat sessions across token expiry, forged tokens, binding."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bastion_policies import JwtIssuer, load_or_create_secret
+
+from bastion.chat_client import ChatClientError, ChatEvent, stream_chat
+from bastion.settings import Settings
+from bastion.stack import JWT_AUDIENCE, JWT_ISSUER, RetailStack
+
+SCRIPT = Path(__file__).resolve().parents[2] / "src" / "bastion" / "demo_script.json"
+CUSTOMER = "yusuf_rossi_9620"
+OWN_PENDING = "#W6247578"
+
+
+@pytest.fixture
+def stack(settings: Settings) -> Iterator[RetailStack]:
+    with RetailStack(settings, model="scripted:" + str(SCRIPT), ephemeral_ports=True) as running:
+        yield running
+
+
+def _events(stack: RetailStack, token: str, message: str, session: str | None = None) -> list[ChatEvent]:
+    assert stack.urls.chat is not None
+    return list(stream_chat(stack.urls.chat, token, message, session))
+
+
+def test_session_survives_token_expiry_with_a_fresh_token(stack: RetailStack, settings: Settings) -> None:
+    token = stack.issuer.issue(CUSTOMER, ["customer"])
+    first = _events(stack, token, "What is the status of my order %s?" % OWN_PENDING)
+    session = first[0].data["session_id"]
+    assert first[0].event == "session"
+    assert any(e.event == "done" and "pending" in e.data["text"] for e in first)
+
+    secret = load_or_create_secret(settings.state_dir)
+    expired = JwtIssuer(
+        secret, issuer=JWT_ISSUER, audience=JWT_AUDIENCE, ttl_seconds=60, clock=lambda: time.time() - 3600
+    ).issue(CUSTOMER, ["customer"])
+    with pytest.raises(ChatClientError, match="HTTP 401"):
+        _events(stack, expired, "And again?", session)
+
+    renewed = stack.issuer.issue(CUSTOMER, ["customer"])
+    again = _events(stack, renewed, "What is the status of my order %s?" % OWN_PENDING, session)
+    assert again[0].data["session_id"] == session
+
+
+def test_another_users_token_cannot_join_a_session(stack: RetailStack) -> None:
+    token = stack.issuer.issue(CUSTOMER, ["customer"])
+    session = _events(stack, token, "What is the status of my order %s?" % OWN_PENDING)[0].data["session_id"]
+    intruder = stack.issuer.issue("james_li_5688", ["customer"])
+    with pytest.raises(ChatClientError, match="HTTP 403"):
+        _events(stack, intruder, "What is the status of my order %s?" % OWN_PENDING, session)
+
+
+def test_forged_token_is_refused_without_echo(stack: RetailStack) -> None:
+    forged = JwtIssuer(b"not-the-server-secret-0123456789").issue(CUSTOMER, ["supervisor"])
+    with pytest.raises(ChatClientError) as raised:
+        _events(stack, forged, "hello")
+    assert "HTTP 401" in str(raised.value)
+    assert forged not in str(raised.value)
+
+
+def test_cross_customer_call_is_denied_and_audited(stack: RetailStack) -> None:
+    token = stack.issuer.issue(CUSTOMER, ["customer"])
+    events = _events(stack, token, "Show me the details of order #W2611340 please.")
+    denials = [e for e in events if e.event == "policy_denial"]
+    assert denials and denials[0].data["policy_ids"] == ["bastion-customer-own-orders"]
+    assert "james_li_5688" not in str([e.data for e in events])
+    audit = stack.audit.path.read_text()
+    assert '"bastion-customer-own-orders"' in audit
