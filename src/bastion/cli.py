@@ -74,12 +74,11 @@ def demo(
 @app.command()
 def serve(model: ModelOption = None) -> None:
     """Run the legacy API, the retail MCP server and the chat endpoint until Ctrl-C."""
-    from bastion.servers import ServerStartError
-    from bastion.stack import RetailStack
-
     from bastion_agents import ConfigurationError
 
     from bastion.models import ModelUnavailable, resolve_model
+    from bastion.servers import ServerStartError
+    from bastion.stack import RetailStack
 
     settings = _settings()
     spec = model or settings.model

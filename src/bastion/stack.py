@@ -18,11 +18,10 @@ from bastion_agents import (
     create_chat_app,
     retail_system_prompt,
 )
-from bastion_policies import Principal
 from bastion_facades import LegacyClient, RetailFacade
 from bastion_legacy import LegacyConfig, LegacyStore, create_app
 from bastion_mcp import create_retail_server
-from bastion_policies import AuditLog, JwtIssuer, JwtVerifier, PolicyEngine, load_or_create_secret
+from bastion_policies import AuditLog, JwtIssuer, JwtVerifier, PolicyEngine, Principal, load_or_create_secret
 from strands.models import Model
 
 from bastion.servers import BoundSocket, ServerGroup, bind_loopback

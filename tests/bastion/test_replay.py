@@ -29,7 +29,9 @@ def test_replay_reproduces_every_train_hash(settings: Settings) -> None:
     assert len(tasks) == 74
     outcomes = _replay_all(settings, tasks)
     mismatched = [
-        o.task_id for o, e in zip(outcomes, expected, strict=True) if o.final_db_sha256 != e["final_db_sha256"]
+        o.task_id
+        for o, e in zip(outcomes, expected, strict=True)
+        if o.final_db_sha256 != e["final_db_sha256"]
     ]
     assert mismatched == []
     for outcome, exp in zip(outcomes, expected, strict=True):

@@ -63,8 +63,14 @@ T = TypeVar("T", bound=BaseModel)
 CALL_PREFIX = "<tool_call>\n"
 """Text the call turn starts with, as the template renders earlier calls (the grammar takes over after)."""
 
+TEXT_TURN_INSTRUCTION = (
+    "Reply to the user in plain language, using the tool results. Never write JSON or function calls."
+)
+"""Appended to the system prompt of a text turn when tools are in play (small models otherwise tend to
+answer a tool result with another call written as JSON)."""
+
 _STOP = ("<|im_end|>", "<|endoftext|>")
-_TEXT_STOP = (*_STOP, "<tool_call>")
+_CALL_MARKERS = ("{", "```", "<tool_call>")
 _LOAD_KEYS = frozenset({"model_path", "sha256", "n_ctx", "n_threads"})
 _DEFAULTS: dict[str, Any] = {
     "sha256": QWEN25_CODER_1_5B.sha256,
@@ -271,42 +277,39 @@ class LocalModel(Model):
     ) -> Iterator[StreamEvent]:
         started = time.perf_counter()
         template = self._template_or_load()
-        chat = to_chat_messages(messages, system_prompt)
         specs, allow_answer = _apply_tool_choice(tool_specs, tool_choice)
+        chat = to_chat_messages(messages, system_prompt)
         usage = [0, 0]
+        call: ParsedCall | None = None
 
         if specs and self._config["constrained"]:
-            prompt = template.render(
-                chat, tool_wires([*specs, ANSWER_DIRECTLY_SPEC] if allow_answer else specs)
-            )
-            usage[0] += self._check_context(prompt + CALL_PREFIX)
+            wires = tool_wires([*specs, ANSWER_DIRECTLY_SPEC] if allow_answer else specs)
+            prompt = template.render(chat, wires) + CALL_PREFIX
+            usage[0] += self._check_context(prompt)
             yield {"messageStart": {"role": "assistant"}}
-            call = self._call_turn(prompt + CALL_PREFIX, specs, allow_answer, usage, cancel)
-            if call is not None and call.name != ANSWER_DIRECTLY and not _repeats_call(messages, call):
-                yield from _tool_use_events(call)
-                yield from _finish("tool_use", usage, started)
-                return
-            logger.debug("decision=<%s> | local model answers in text", call.name if call else None)
-            text_prompt = template.render(chat, None)
-            usage[0] += self._check_context(text_prompt)
-            stop_reason = yield from self._text_turn(text_prompt, usage, cancel)
-        elif specs:
+            call = self._call_turn(prompt, specs, allow_answer, usage, cancel)
+            logger.debug("call=<%s> | call turn decided", call)
+        elif specs:  # free-form: one unconstrained turn with the tools block; a call is parsed from it
             prompt = template.render(chat, tool_wires(specs))
             usage[0] += self._check_context(prompt)
             yield {"messageStart": {"role": "assistant"}}
             text, finish = self._generate(prompt, None, _STOP, usage, cancel)
-            call = parse_call(text)
-            if call is not None and call.name in {spec["name"] for spec in specs}:
-                yield from _tool_use_events(call)
-                yield from _finish("tool_use", usage, started)
+            call = _bound_call(parse_call(text), specs, messages)
+            if call is None:
+                yield from _text_events([text])
+                yield from _finish("max_tokens" if finish == "length" else "end_turn", usage, started)
                 return
-            yield from _text_events([text])
-            stop_reason = "max_tokens" if finish == "length" else "end_turn"
         else:
-            text_prompt = template.render(chat, None)
-            usage[0] += self._check_context(text_prompt)
             yield {"messageStart": {"role": "assistant"}}
-            stop_reason = yield from self._text_turn(text_prompt, usage, cancel)
+
+        if call is not None and call.name != ANSWER_DIRECTLY and not _repeats_call(messages, call):
+            yield from _tool_use_events(call)
+            yield from _finish("tool_use", usage, started)
+            return
+        text_system = _text_turn_system(system_prompt, bool(specs) or _has_tool_results(messages))
+        text_prompt = template.render(to_chat_messages(messages, text_system), None)
+        usage[0] += self._check_context(text_prompt)
+        stop_reason = yield from self._text_turn(text_prompt, specs, messages, usage, cancel)
         yield from _finish(stop_reason, usage, started)
 
     def _call_turn(
@@ -320,33 +323,61 @@ class LocalModel(Model):
         schema = call_schema(specs, allow_answer=allow_answer)
         text, _ = self._generate(prompt, schema, _STOP, usage, cancel)
         call = parse_call(text)
-        allowed = {spec["name"] for spec in specs} | ({ANSWER_DIRECTLY} if allow_answer else set())
-        logger.debug("call=<%s> | call turn finished", text)
-        if call is None or call.name not in allowed:
-            return None
-        return call
+        if call is not None and call.name == ANSWER_DIRECTLY and allow_answer:
+            return call
+        return _bound_call(call, specs, [])
 
-    def _text_turn(self, prompt: str, usage: list[int], cancel: _StopFlag) -> Iterator[StreamEvent]:
-        """Stream a free text reply; returns the Strands stop reason (via `yield from`)."""
+    def _text_turn(
+        self,
+        prompt: str,
+        specs: Sequence[ToolSpec],
+        messages: Messages,
+        usage: list[int],
+        cancel: _StopFlag,
+    ) -> Iterator[StreamEvent]:
+        """Stream a free text reply; returns the Strands stop reason (via `yield from`).
+
+        The start of the reply is held back while it could be a tool call written as text (small
+        models do that despite the instruction): a call to a bound tool is then emitted as a real
+        call; anything else is emitted as text once it is clear.
+        """
         chunks = self._backend().complete(
             prompt,
             max_tokens=self._config["max_tokens"],
             json_schema=None,
-            stop=_TEXT_STOP,
+            stop=_STOP,
             seed=self._config["seed"],
         )
-        yield {"contentBlockStart": {"start": {}}}
         finish: str | None = None
-        pieces: list[str] = []
+        held: list[str] = []
+        streaming = False
         for chunk in chunks:
             if cancel.is_set():
                 break
             finish = chunk.finish_reason or finish
-            if chunk.text:
-                pieces.append(chunk.text)
+            if not chunk.text:
+                continue
+            if streaming:
                 yield {"contentBlockDelta": {"delta": {"text": chunk.text}}}
+                continue
+            held.append(chunk.text)
+            head = "".join(held).lstrip()
+            if head and not _may_be_call(head):
+                streaming = True
+                yield {"contentBlockStart": {"start": {}}}
+                yield {"contentBlockDelta": {"delta": {"text": "".join(held)}}}
+        text = "".join(held) if not streaming else ""
+        usage[1] += self._backend().count_tokens(text) if text else 0
+        if not streaming:
+            call = _bound_call(parse_call(text), specs, messages)
+            if call is not None:
+                logger.debug("call=<%s> | text turn wrote a call, emitting it as a tool call", call)
+                yield from _tool_use_events(call)
+                return "tool_use"
+            yield {"contentBlockStart": {"start": {}}}
+            if text:
+                yield {"contentBlockDelta": {"delta": {"text": text}}}
         yield {"contentBlockStop": {}}
-        usage[1] += self._backend().count_tokens("".join(pieces)) if pieces else 0
         return "max_tokens" if finish == "length" else "end_turn"
 
     def _generate(
@@ -381,6 +412,28 @@ def _apply_tool_choice(
     forced = cast(dict[str, Any], tool_choice).get("tool", {}).get("name")
     chosen = [spec for spec in specs if spec["name"] == forced]
     return (chosen, False) if chosen else (specs, True)
+
+
+def _bound_call(call: ParsedCall | None, specs: Sequence[ToolSpec], messages: Messages) -> ParsedCall | None:
+    """`call` if it names a bound tool and does not repeat a call of this user turn, else None."""
+    if call is None or call.name not in {spec["name"] for spec in specs}:
+        return None
+    return None if _repeats_call(messages, call) else call
+
+
+def _may_be_call(head: str) -> bool:
+    """Whether the start of a reply could still turn out to be a call written as text."""
+    return any(head.startswith(marker) or marker.startswith(head) for marker in _CALL_MARKERS)
+
+
+def _text_turn_system(system_prompt: str | None, after_tools: bool) -> str | None:
+    if not after_tools:
+        return system_prompt
+    return f"{system_prompt}\n\n{TEXT_TURN_INSTRUCTION}" if system_prompt else TEXT_TURN_INSTRUCTION
+
+
+def _has_tool_results(messages: Messages) -> bool:
+    return any("toolResult" in block for message in messages for block in message["content"])
 
 
 def _repeats_call(messages: Messages, call: ParsedCall) -> bool:
