@@ -119,7 +119,11 @@ CASES = (
         "get_product_details",
         {"product_id": "1656367028"},
     ),
-    Case("Look up the user sofia_hernandez_5364 please.", "get_user_details", {"user_id": "sofia_hernandez_5364"}),
+    Case(
+        "Look up the user sofia_hernandez_5364 please.",
+        "get_user_details",
+        {"user_id": "sofia_hernandez_5364"},
+    ),
     Case("Hello! How are you today?", None),
     Case("Thanks, that's all I needed. Bye!", None),
     Case("What can you help me with?", None),
@@ -157,8 +161,11 @@ class Outcome:
         return True
 
 
-def retail_tool_specs(names: tuple[str, ...] | None) -> list[ToolSpec]:
-    """Strands tool specs for the retail tools, built from `tools_extracted.json`."""
+def retail_tool_specs(names: tuple[str, ...] | None, *, id_patterns: bool = False) -> list[ToolSpec]:
+    """Strands tool specs for the retail tools, built from `tools_extracted.json`.
+
+    With `id_patterns`, `order_id` carries `"pattern": "^#W[0-9]+$"`, which the call grammar enforces.
+    """
     tools = json.loads((DATA / "tools_extracted.json").read_text(encoding="utf-8"))
     specs: list[ToolSpec] = []
     for tool in tools:
@@ -174,6 +181,8 @@ def retail_tool_specs(names: tuple[str, ...] | None) -> list[ToolSpec]:
             )
             if arg["name"] in arg_docs:
                 schema["description"] = arg_docs[arg["name"]]
+            if id_patterns and arg["name"] == "order_id":
+                schema["pattern"] = "^#W[0-9]+$"
             properties[arg["name"]] = schema
         specs.append(
             {
@@ -278,7 +287,9 @@ async def agent_round_trip(model: LocalModel) -> None:
             for block in message["content"]
             if "toolUse" in block
         ]
-        print(f"agent round trip ({attempt}): {seconds:.1f} s, tool calls {calls}, answer: {str(result).strip()!r}")
+        print(
+            f"agent round trip ({attempt}): {seconds:.1f} s, tool calls {calls}, answer: {str(result).strip()!r}"
+        )
         agent.messages.clear()
 
 
@@ -289,6 +300,7 @@ async def main() -> int:
     parser.add_argument("--all-tools", action="store_true", help="bind all 16 retail tools")
     parser.add_argument("--free-form", action="store_true", help="decode calls without the grammar")
     parser.add_argument("--agent", action="store_true", help="add a full Strands Agent round trip")
+    parser.add_argument("--id-patterns", action="store_true", help="give order_id a '^#W[0-9]+$' pattern")
     args = parser.parse_args()
 
     config: LocalModelConfig = {
@@ -300,10 +312,11 @@ async def main() -> int:
     started = time.perf_counter()
     model = LocalModel(config)
     load_seconds = time.perf_counter() - started
-    specs = retail_tool_specs(None if args.all_tools else CUSTOMER_TOOLS)
+    specs = retail_tool_specs(None if args.all_tools else CUSTOMER_TOOLS, id_patterns=args.id_patterns)
     print(
         f"model {args.model.name}: verified and loaded in {load_seconds:.1f} s; {len(specs)} tools bound; "
-        f"{'free-form' if args.free_form else 'grammar-constrained'}; {args.threads} threads; "
+        f"{'free-form' if args.free_form else 'grammar-constrained'}"
+        f"{', order_id pattern' if args.id_patterns else ''}; {args.threads} threads; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
 
@@ -312,7 +325,11 @@ async def main() -> int:
         outcome = await run_case(model, case, specs)
         outcomes.append(outcome)
         mark = "ok " if outcome.exact_ok else ("~  " if outcome.name_ok else "NO ")
-        got = f"{outcome.tool}({json.dumps(outcome.arguments)})" if outcome.tool else f"text: {outcome.text[:70]!r}"
+        got = (
+            f"{outcome.tool}({json.dumps(outcome.arguments)})"
+            if outcome.tool
+            else f"text: {outcome.text[:70]!r}"
+        )
         print(f"{mark}{outcome.seconds:5.1f}s  {case.prompt[:58]:<58}  -> {got}")
 
     tool_cases = [o for o in outcomes if o.case.tool is not None]
