@@ -7,16 +7,21 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+import httpx
 import httpx2
+from bastion_facades import LegacyClient, RetailFacade
 from bastion_legacy import LegacyStore
-from bastion_policies import JwtIssuer
+from bastion_mcp import create_retail_server
+from bastion_policies import AuditLog, JwtIssuer, JwtVerifier, PolicyEngine
 from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
 from mcp_types import TextContent
 
 CUSTOMER = "yusuf_rossi_9620"
 OWN_ORDER = "#W6247578"  # pending
 OTHER_ORDER = "#W2611340"  # james_li_5688's
 MCP_URL = "http://127.0.0.1:8102/mcp"
+SECRET = b"test-secret-0123456789abcdef0123"
 Connect = Callable[..., AbstractAsyncContextManager[Client]]
 
 
@@ -155,3 +160,27 @@ async def test_missing_token_gets_401(connect: Connect, server: object) -> None:
             json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
         )
     assert response.status_code == 401
+
+
+async def test_legacy_outage_gives_a_short_message(
+    tmp_path: Path, issuer: JwtIssuer
+) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused to 10.0.0.7:8443", request=request)
+
+    client = LegacyClient("http://legacy.test", "facade", "s3cret", transport=httpx.MockTransport(down))
+    engine = PolicyEngine.retail(audit=AuditLog(tmp_path / "audit.jsonl"))
+    server = create_retail_server(RetailFacade(client), engine, JwtVerifier(SECRET), resource_url=MCP_URL)
+    app = server.streamable_http_app(host="127.0.0.1")
+    headers = {"Authorization": "Bearer " + issuer.issue("agent_1", ["support_agent"])}
+    http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), headers=headers)
+    async with (
+        server.session_manager.run(),
+        http,
+        Client(streamable_http_client(MCP_URL, http_client=http)) as mcp,
+    ):
+        result = await mcp.call_tool("find_user_id_by_email", {"email": "a@example.com"})
+    assert result.is_error
+    text = _text(result)
+    assert "cannot be reached" in text and "transfer to a human agent" in text
+    assert "10.0.0.7" not in text and "Traceback" not in text
