@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 
 from bastion._offline import apply_offline_defaults
 
@@ -52,8 +53,12 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 def _settings() -> Settings:
     try:
         return Settings()
-    except Exception as exc:  # pydantic's ValidationError: show the field messages only
-        _fail("invalid BASTION_* setting: %s" % str(exc).splitlines()[0])
+    except ValidationError as exc:  # name the variable and the problem, never the value
+        problems = "; ".join(
+            "BASTION_%s: %s" % (".".join(str(p) for p in err["loc"]).upper(), err["msg"])
+            for err in exc.errors()
+        )
+        _fail("invalid BASTION_* setting: %s" % problems)
 
 
 @app.command()
