@@ -54,7 +54,9 @@ def test_replay_of_malformed_file_names_the_line(env: dict[str, str], tmp_path: 
 
 def test_non_loopback_host_is_refused(env: dict[str, str]) -> None:
     result = runner.invoke(
-        app, ["token", "--user", "u", "--group", "customer"], env={**env, "BASTION_HOST": "0.0.0.0"}
+        app,
+        ["token", "--user", "u", "--group", "customer"],
+        env={**env, "BASTION_HOST": "0.0.0.0"},  # noqa: S104 - the refused value
     )
     assert result.exit_code == 1
     assert "BASTION_HOST" in result.output and "loopback only" in result.output
