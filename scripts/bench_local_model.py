@@ -33,10 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion_agents.models.local import LocalModel, LocalModelConfig
 from strands.types.content import Messages
 from strands.types.tools import ToolSpec
-
-from bastion_agents.models.local import LocalModel, LocalModelConfig
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tau2-retail"
 SYSTEM_PROMPT = (
@@ -55,6 +54,8 @@ CUSTOMER_TOOLS = (
     "modify_pending_order_address",
     "transfer_to_human_agents",
 )
+ORDER_ID_PATTERN = "^#[A-Za-z0-9]+$"
+"""Pattern for `order_id` with `--id-patterns` (the grammar then forces the leading '#')."""
 ANY_TEXT = object()
 """Expected-argument marker: any non-empty string is right (free text such as a summary)."""
 
@@ -164,7 +165,7 @@ class Outcome:
 def retail_tool_specs(names: tuple[str, ...] | None, *, id_patterns: bool = False) -> list[ToolSpec]:
     """Strands tool specs for the retail tools, built from `tools_extracted.json`.
 
-    With `id_patterns`, `order_id` carries `"pattern": "^#W[0-9]+$"`, which the call grammar enforces.
+    With `id_patterns`, `order_id` carries `ORDER_ID_PATTERN`, which the call grammar enforces.
     """
     tools = json.loads((DATA / "tools_extracted.json").read_text(encoding="utf-8"))
     specs: list[ToolSpec] = []
@@ -182,7 +183,7 @@ def retail_tool_specs(names: tuple[str, ...] | None, *, id_patterns: bool = Fals
             if arg["name"] in arg_docs:
                 schema["description"] = arg_docs[arg["name"]]
             if id_patterns and arg["name"] == "order_id":
-                schema["pattern"] = "^#W[0-9]+$"
+                schema["pattern"] = ORDER_ID_PATTERN
             properties[arg["name"]] = schema
         specs.append(
             {
@@ -211,9 +212,9 @@ def _parse_docstring(docstring: str) -> tuple[str, dict[str, str]]:
         for line in match.group(1).splitlines():
             head = re.match(r"\s{4}(\w+): (.*)", line)
             if head:
-                current = head.group(1)
-                args[current] = head.group(2)
-            elif current:
+                current = str(head.group(1))
+                args[current] = str(head.group(2))
+            elif current is not None:
                 args[current] += " " + line.strip()
     for name, text in args.items():
         text = re.sub(r",?\s*(each )?such as '[^']*'( or '[^']*')?", "", text)
@@ -229,7 +230,8 @@ async def run_case(model: LocalModel, case: Case, specs: list[ToolSpec]) -> Outc
     text: list[str] = []
     text_times: list[float] = []
     usage: dict[str, Any] = {}
-    async for event in model.stream(messages, specs, SYSTEM_PROMPT):
+    async for stream_event in model.stream(messages, specs, SYSTEM_PROMPT):
+        event: dict[str, Any] = dict(stream_event)
         if "contentBlockStart" in event:
             start = event["contentBlockStart"].get("start", {})
             if "toolUse" in start:
@@ -257,26 +259,27 @@ async def run_case(model: LocalModel, case: Case, specs: list[ToolSpec]) -> Outc
     )
 
 
-async def agent_round_trip(model: LocalModel) -> None:
+async def agent_round_trip(model: LocalModel, *, id_patterns: bool) -> None:
     """One real Strands Agent round trip: the model calls a tool, reads its result, answers."""
-    from strands import Agent, tool
+    from strands import Agent
+    from strands.tools.tools import PythonAgentTool
+    from strands.types.tools import ToolResult, ToolUse
 
     orders = json.loads((DATA / "db.json").read_text(encoding="utf-8"))["orders"]
 
-    @tool
-    def get_order_details(order_id: str) -> str:
-        """Get the status and details of an order.
-
-        Args:
-            order_id: The order id exactly as shown to the user, including the leading '#'.
-        """
+    def order_details(tool_use: ToolUse, **_: Any) -> ToolResult:
+        order_id = str(tool_use["input"].get("order_id", ""))
         order = orders.get(order_id)
         if order is None:
-            return f"Order not found: {order_id}."
-        items = [{"name": item["name"], "price": item["price"]} for item in order["items"]]
-        return json.dumps({"order_id": order_id, "status": order["status"], "items": items})
+            text = f"Order not found: {order_id}."
+        else:
+            items = [{"name": item["name"], "price": item["price"]} for item in order["items"]]
+            text = json.dumps({"order_id": order_id, "status": order["status"], "items": items})
+        return {"toolUseId": tool_use["toolUseId"], "status": "success", "content": [{"text": text}]}
 
-    agent = Agent(model=model, tools=[get_order_details], system_prompt=SYSTEM_PROMPT, callback_handler=None)
+    spec = retail_tool_specs(("get_order_details",), id_patterns=id_patterns)[0]
+    chosen = PythonAgentTool("get_order_details", spec, order_details)
+    agent = Agent(model=model, tools=[chosen], system_prompt=SYSTEM_PROMPT, callback_handler=None)
     for attempt in ("cold", "warm"):
         started = time.perf_counter()
         result = await agent.invoke_async("What's the status of my order #W2378156?")
@@ -287,20 +290,19 @@ async def agent_round_trip(model: LocalModel) -> None:
             for block in message["content"]
             if "toolUse" in block
         ]
-        print(
-            f"agent round trip ({attempt}): {seconds:.1f} s, tool calls {calls}, answer: {str(result).strip()!r}"
-        )
+        answer = str(result).strip()
+        print(f"agent round trip ({attempt}): {seconds:.1f} s, tool calls {calls}, answer: {answer!r}")
         agent.messages.clear()
 
 
 async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True, help="the GGUF weights file")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--all-tools", action="store_true", help="bind all 16 retail tools")
     parser.add_argument("--free-form", action="store_true", help="decode calls without the grammar")
     parser.add_argument("--agent", action="store_true", help="add a full Strands Agent round trip")
-    parser.add_argument("--id-patterns", action="store_true", help="give order_id a '^#W[0-9]+$' pattern")
+    parser.add_argument("--id-patterns", action="store_true", help="give order_id a pattern")
     args = parser.parse_args()
 
     config: LocalModelConfig = {
@@ -350,7 +352,7 @@ async def main() -> int:
         print(f"generation speed (text replies): {statistics.median(decode):.1f} tokens/s")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other processes slow every figure)")
     if args.agent:
-        await agent_round_trip(model)
+        await agent_round_trip(model, id_patterns=args.id_patterns)
     return 0
 
 

@@ -5,9 +5,31 @@ Descriptions are agent-facing and deliberately carry no example values (small mo
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 _ORDER_ID = "The order id exactly as shown to the user, including the leading '#'."
+_ORDER_ID_PATTERN = r"^#[A-Za-z0-9]+$"
+
+
+def _check_order_id(value: str) -> str:
+    if re.fullmatch(_ORDER_ID_PATTERN, value) is None:
+        raise ValueError(
+            "order ids start with '#' followed by letters and digits; use the id exactly as shown"
+        )
+    return value
+
+
+OrderId = Annotated[
+    str,
+    AfterValidator(_check_order_id),
+    Field(description=_ORDER_ID, json_schema_extra={"pattern": _ORDER_ID_PATTERN}),
+]
+"""An order id. The pattern is in the JSON schema so that grammar-constrained local models cannot drop
+the '#' (scripts/bench_local_model.py: exact calls 10/15 without it, 14/15 with it); the validator
+gives the agent an actionable message instead of pydantic's generic pattern error."""
 _PAYMENT_METHOD_ID = (
     "Id of one of the user's payment methods (from get_user_details or the order's payment history)."
 )
@@ -26,14 +48,16 @@ class CalculateInput(_Input):
 class CancelPendingOrderInput(_Input):
     """Arguments of ``cancel_pending_order``."""
 
-    order_id: str = Field(description=_ORDER_ID)
-    reason: str = Field(description="Either 'no longer needed' or 'ordered by mistake'.")
+    order_id: OrderId
+    reason: Literal["no longer needed", "ordered by mistake"] = Field(
+        description="Why the order is cancelled."
+    )
 
 
 class ItemChangeInput(_Input):
     """Arguments of ``exchange_delivered_order_items`` and ``modify_pending_order_items``."""
 
-    order_id: str = Field(description=_ORDER_ID)
+    order_id: OrderId
     item_ids: list[str] = Field(
         description="Item ids in the order to change; repeat an id to change several units of it."
     )
@@ -60,7 +84,7 @@ class FindUserByEmailInput(_Input):
 class OrderIdInput(_Input):
     """Arguments of ``get_order_details``."""
 
-    order_id: str = Field(description=_ORDER_ID)
+    order_id: OrderId
 
 
 class ProductIdInput(_Input):
@@ -92,7 +116,7 @@ _ADDRESS2 = "Second line of the address; an empty string if none."
 class ModifyOrderAddressInput(_Input):
     """Arguments of ``modify_pending_order_address``."""
 
-    order_id: str = Field(description=_ORDER_ID)
+    order_id: OrderId
     address1: str = Field(description=_ADDRESS1)
     address2: str = Field(description=_ADDRESS2)
     city: str = Field(description="City.")
@@ -116,14 +140,14 @@ class ModifyUserAddressInput(_Input):
 class ModifyPaymentInput(_Input):
     """Arguments of ``modify_pending_order_payment``."""
 
-    order_id: str = Field(description=_ORDER_ID)
+    order_id: OrderId
     payment_method_id: str = Field(description=_PAYMENT_METHOD_ID + " Must differ from the current one.")
 
 
 class ReturnItemsInput(_Input):
     """Arguments of ``return_delivered_order_items``."""
 
-    order_id: str = Field(description=_ORDER_ID)
+    order_id: OrderId
     item_ids: list[str] = Field(
         description="Item ids in the order to return; repeat an id for several units."
     )

@@ -162,9 +162,7 @@ async def test_missing_token_gets_401(connect: Connect, server: object) -> None:
     assert response.status_code == 401
 
 
-async def test_legacy_outage_gives_a_short_message(
-    tmp_path: Path, issuer: JwtIssuer
-) -> None:
+async def test_legacy_outage_gives_a_short_message(tmp_path: Path, issuer: JwtIssuer) -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused to 10.0.0.7:8443", request=request)
 

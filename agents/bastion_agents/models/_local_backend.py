@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 from ._local_errors import ALTERNATIVES_HINT, INSTALL_HINT, LocalModelError, LocalModelUnavailableError
 
@@ -63,8 +63,13 @@ class CompletionBackend(Protocol):
         json_schema: Mapping[str, Any] | None,
         stop: Sequence[str],
         seed: int,
+        slot: Slot = "call",
     ) -> Iterator[CompletionChunk]:
-        """Generate greedily (temperature 0) from a rendered prompt, optionally under a JSON schema."""
+        """Generate greedily (temperature 0) from a rendered prompt, optionally under a JSON schema.
+
+        `slot` names the KV cache to use: call turns (prompts with the tools block) and text turns
+        (prompts without it) share little prefix, so keeping one cache each lets both reuse theirs.
+        """
         ...
 
 
@@ -86,6 +91,9 @@ class LlamaLike(Protocol):
         ...
 
 
+Slot = Literal["call", "text"]
+"""Which KV cache a completion uses (see `CompletionBackend.complete`)."""
+
 GrammarFactory = Callable[[str], object]
 """Compiles a JSON schema (as a JSON string) into a grammar object `create_completion` accepts."""
 
@@ -94,13 +102,22 @@ class LlamaCppBackend:
     """`CompletionBackend` over a `llama_cpp.Llama` object.
 
     Args:
-        llama: A loaded `llama_cpp.Llama` (or a fake with the same methods, for tests).
+        llama: A loaded `llama_cpp.Llama` (or a fake with the same methods, for tests); used for call turns.
+        text_llama: A second `Llama` on the same file for text turns (the weights are memory-mapped,
+            so it costs only its KV cache); defaults to `llama`.
         grammar_factory: Compiles JSON schemas to grammars; defaults to
             `llama_cpp.LlamaGrammar.from_json_schema` (imported lazily).
     """
 
-    def __init__(self, llama: LlamaLike, *, grammar_factory: GrammarFactory | None = None) -> None:
+    def __init__(
+        self,
+        llama: LlamaLike,
+        *,
+        text_llama: LlamaLike | None = None,
+        grammar_factory: GrammarFactory | None = None,
+    ) -> None:
         self._llama = llama
+        self._text_llama = text_llama or llama
         self._grammar_factory = grammar_factory
         self._grammars: dict[str, object] = {}
 
@@ -135,10 +152,12 @@ class LlamaCppBackend:
         json_schema: Mapping[str, Any] | None,
         stop: Sequence[str],
         seed: int,
+        slot: Slot = "call",
     ) -> Iterator[CompletionChunk]:
         """Stream a greedy completion; see `CompletionBackend.complete`."""
         grammar = self._grammar(json_schema) if json_schema is not None else None
-        stream = self._llama.create_completion(
+        llama = self._text_llama if slot == "text" else self._llama
+        stream = llama.create_completion(
             prompt,
             max_tokens=max_tokens,
             temperature=0.0,
@@ -221,18 +240,23 @@ def shared_model(path: Path, *, n_ctx: int, n_threads: int, seed: int) -> Shared
         llama_cpp = import_llama_cpp()
         logger.debug("path=<%s>, n_ctx=<%d>, n_threads=<%d> | loading local model", key, n_ctx, n_threads)
         try:
-            llama = llama_cpp.Llama(
-                model_path=key,
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                n_gpu_layers=0,
-                seed=seed,
-                verbose=False,
-            )
+            llamas = [
+                llama_cpp.Llama(
+                    model_path=key,
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    n_gpu_layers=0,
+                    seed=seed,
+                    use_mmap=True,
+                    verbose=False,
+                )
+                for _ in range(2)  # call turns and text turns, each keeping its own KV cache
+            ]
         except (ValueError, RuntimeError, OSError) as exc:
             raise LocalModelError(f"llama.cpp could not load {path}: {exc}; fetch the weights again") from exc
-        shared = SharedModel(backend=LlamaCppBackend(cast(LlamaLike, llama)), lock=threading.Lock())
+        backend = LlamaCppBackend(cast(LlamaLike, llamas[0]), text_llama=cast(LlamaLike, llamas[1]))
+        shared = SharedModel(backend=backend, lock=threading.Lock())
         _SHARED[key] = shared
         return shared
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -69,7 +69,7 @@ class ChatTemplate:
     def __init__(self, source: str) -> None:
         env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
         env.filters["tojson"] = _tojson
-        env.globals["raise_exception"] = _raise_exception
+        cast(dict[str, Any], env.globals)["raise_exception"] = _raise_exception
         try:
             self._template = env.from_string(source)
         except TemplateError as exc:

