@@ -64,11 +64,13 @@ class CompletionBackend(Protocol):
         stop: Sequence[str],
         seed: int,
         slot: Slot = "call",
+        prose_only: bool = False,
     ) -> Iterator[CompletionChunk]:
         """Generate greedily (temperature 0) from a rendered prompt, optionally under a JSON schema.
 
         `slot` names the KV cache to use: call turns (prompts with the tools block) and text turns
         (prompts without it) share little prefix, so keeping one cache each lets both reuse theirs.
+        `prose_only` constrains the reply to text that cannot open with a call (`PROSE_GBNF`).
         """
         ...
 
@@ -90,6 +92,13 @@ class LlamaLike(Protocol):
         """Complete a prompt (streaming when `stream=True`)."""
         ...
 
+
+PROSE_GBNF = r"""root ::= first rest
+first ::= [^{<`\[\x00-\x20]
+rest ::= [^\x00]*
+"""
+"""llama.cpp grammar for a plain-language reply: anything that does not open like a call (JSON, a
+```json block or a <tool_call> tag)."""
 
 Slot = Literal["call", "text"]
 """Which KV cache a completion uses (see `CompletionBackend.complete`)."""
@@ -120,6 +129,7 @@ class LlamaCppBackend:
         self._text_llama = text_llama or llama
         self._grammar_factory = grammar_factory
         self._grammars: dict[str, object] = {}
+        self._prose: object | None = None
 
     @property
     def chat_template(self) -> str:
@@ -153,9 +163,13 @@ class LlamaCppBackend:
         stop: Sequence[str],
         seed: int,
         slot: Slot = "call",
+        prose_only: bool = False,
     ) -> Iterator[CompletionChunk]:
         """Stream a greedy completion; see `CompletionBackend.complete`."""
-        grammar = self._grammar(json_schema) if json_schema is not None else None
+        if prose_only:
+            grammar = self._prose_grammar()
+        else:
+            grammar = self._grammar(json_schema) if json_schema is not None else None
         llama = self._text_llama if slot == "text" else self._llama
         stream = llama.create_completion(
             prompt,
@@ -172,6 +186,11 @@ class LlamaCppBackend:
             yield CompletionChunk(
                 text=str(choice.get("text") or ""), finish_reason=choice.get("finish_reason")
             )
+
+    def _prose_grammar(self) -> object:
+        if self._prose is None:
+            self._prose = import_llama_cpp().LlamaGrammar.from_string(PROSE_GBNF, verbose=False)
+        return self._prose
 
     def _grammar(self, json_schema: Mapping[str, Any]) -> object:
         key = json.dumps(json_schema)  # key order matters: the grammar emits properties in this order

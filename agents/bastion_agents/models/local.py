@@ -36,7 +36,14 @@ from strands.types.tools import ToolChoice, ToolSpec
 from typing_extensions import Unpack, override
 
 from .._errors import ConfigurationError
-from ._local_backend import CompletionBackend, CompletionChunk, SharedModel, import_llama_cpp, shared_model
+from ._local_backend import (
+    CompletionBackend,
+    CompletionChunk,
+    SharedModel,
+    Slot,
+    import_llama_cpp,
+    shared_model,
+)
 from ._local_calls import ANSWER_DIRECTLY, ANSWER_DIRECTLY_SPEC, ParsedCall, call_schema, parse_call
 from ._local_errors import (
     LocalModelError,
@@ -377,11 +384,18 @@ class LocalModel(Model):
         text = "".join(held) if not streaming else ""
         usage[1] += self._backend().count_tokens(text) if text else 0
         if not streaming:
-            call = _bound_call(parse_call(text), specs, messages)
+            written = parse_call(text)
+            call = _bound_call(written, specs, messages)
             if call is not None:
                 logger.debug("call=<%s> | text turn wrote a call, emitting it as a tool call", call)
                 yield from _tool_use_events(call)
                 return "tool_use"
+            if written is not None:
+                # A repeated or unbound call written as text is no answer: ask again for prose only.
+                logger.debug("call=<%s> | text turn wrote an unusable call, retrying as prose", written)
+                text, finish = self._generate(
+                    prompt, None, _STOP, usage, cancel, slot="text", prose_only=True
+                )
             yield {"contentBlockStart": {"start": {}}}
             if text:
                 yield {"contentBlockDelta": {"delta": {"text": text}}}
@@ -395,6 +409,9 @@ class LocalModel(Model):
         stop: Sequence[str],
         usage: list[int],
         cancel: _StopFlag,
+        *,
+        slot: Slot = "call",
+        prose_only: bool = False,
     ) -> tuple[str, str | None]:
         chunks = self._backend().complete(
             prompt,
@@ -402,6 +419,8 @@ class LocalModel(Model):
             json_schema=schema,
             stop=stop,
             seed=self._config["seed"],
+            slot=slot,
+            prose_only=prose_only,
         )
         text, finish = _collect(chunks, cancel)
         usage[1] += self._backend().count_tokens(text) if text else 0

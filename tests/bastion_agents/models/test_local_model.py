@@ -75,9 +75,17 @@ class FakeBackend:
         stop: Sequence[str],
         seed: int,
         slot: str = "call",
+        prose_only: bool = False,
     ) -> Iterator[CompletionChunk]:
         self.requests.append(
-            {"prompt": prompt, "schema": json_schema, "max_tokens": max_tokens, "seed": seed, "slot": slot}
+            {
+                "prompt": prompt,
+                "schema": json_schema,
+                "max_tokens": max_tokens,
+                "seed": seed,
+                "slot": slot,
+                "prose_only": prose_only,
+            }
         )
         reply = self.replies.pop(0)
         for start in range(0, len(reply), 4):
@@ -237,6 +245,33 @@ async def test_repeating_a_call_of_this_turn_answers_in_text_instead() -> None:
     assert text_of(events) == "It was delivered."
 
 
+async def test_a_repeated_call_written_as_text_is_retried_as_prose() -> None:
+    history: Messages = [
+        *ASK,
+        {
+            "role": "assistant",
+            "content": [
+                {"toolUse": {"toolUseId": "t1", "name": "get_order_details", "input": {"order_id": "#W1"}}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "cancelled"}]}}
+            ],
+        },
+    ]
+    repeat = call("get_order_details", order_id="#W1")
+    backend = FakeBackend(call("answer_directly"), repeat, "The order is cancelled.")
+
+    events = await collect(model_with(backend), history)
+
+    assert text_of(events) == "The order is cancelled."
+    assert repeat not in text_of(events)
+    assert [r["prose_only"] for r in backend.requests] == [False, False, True]
+    assert backend.requests[2]["slot"] == "text"
+
+
 async def test_tool_choice_any_and_tool_restrict_the_grammar() -> None:
     backend = FakeBackend(
         call("get_order_details", order_id="#W1"), call("find_user_id_by_email", email="a@b.c")
@@ -274,14 +309,15 @@ async def test_call_written_as_text_in_the_text_turn_becomes_a_tool_call() -> No
     assert text_of(events) == ""
 
 
-async def test_json_for_an_unbound_tool_in_the_text_turn_stays_text() -> None:
+async def test_json_for_an_unbound_tool_in_the_text_turn_is_replaced_by_prose() -> None:
     reply = call("update_order_status", order_id="#W1")
-    backend = FakeBackend(call("answer_directly"), reply)
+    backend = FakeBackend(call("answer_directly"), reply, "I cannot change order statuses.")
 
     events = await collect(model_with(backend))
 
     assert stop_reason(events) == "end_turn"
-    assert text_of(events) == reply
+    assert text_of(events) == "I cannot change order statuses."
+    assert backend.requests[-1]["prose_only"] is True
 
 
 async def test_token_limit_is_reported_as_max_tokens() -> None:
