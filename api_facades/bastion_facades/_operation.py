@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import pydantic
 
@@ -50,8 +50,39 @@ class Operation:
         return self.access != "write"
 
     def input_schema(self) -> dict[str, Any]:
-        """The JSON schema of the arguments."""
-        return self.input_model.model_json_schema()
+        """The JSON schema of the arguments, as shown to agents.
+
+        Pydantic's generated titles (``"Order Id"``) and the model's docstring repeat what names and
+        field descriptions already say; they are dropped because every schema token is paid on every
+        model call (3,131 → 2,520 tokens, -20%, for the 16 retail tools with the embedded model's tokenizer).
+        """
+        schema = _without_titles(self.input_model.model_json_schema())
+        schema.pop("description", None)
+        return schema
+
+
+_SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+
+
+def _without_titles(node: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a JSON schema node without ``title`` keywords (property names are kept)."""
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _schema_value(sub) for name, sub in cast(dict[str, Any], value).items()}
+        else:
+            out[key] = _schema_value(value)
+    return out
+
+
+def _schema_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _without_titles(cast(dict[str, Any], value))
+    if isinstance(value, list):
+        return [_schema_value(item) for item in cast(list[Any], value)]
+    return value
 
 
 def bind(model: type[M], run: Callable[[M], Awaitable[JsonValue]]) -> Handler:

@@ -201,7 +201,7 @@ def _to_mcp_tool(op: Operation) -> MCPTool:
     return MCPTool(
         name=op.name,
         description=op.description,
-        input_schema=op.input_model.model_json_schema(),
+        input_schema=op.input_schema(),
         annotations=ToolAnnotations(
             read_only_hint=read_only,
             destructive_hint=None if read_only else op.destructive,

@@ -418,3 +418,12 @@ def test_order_id_pattern_and_reasons_are_in_the_schema(facade: RetailFacade) ->
     assert isinstance(properties, dict)
     assert properties["order_id"]["pattern"] == "^#[A-Za-z0-9]+$"
     assert properties["reason"]["enum"] == ["no longer needed", "ordered by mistake"]
+
+
+def test_agent_schemas_carry_no_generated_titles_but_keep_descriptions(facade: RetailFacade) -> None:
+    for operation in facade.operations():
+        schema = operation.input_schema()
+        assert '"title"' not in json.dumps(schema), operation.name
+        assert "description" not in schema, operation.name  # the input model's docstring is for developers
+        for name, prop in schema.get("properties", {}).items():
+            assert prop.get("description"), (operation.name, name)
