@@ -4,10 +4,9 @@ Runs one model turn per request through the provider's Strands interface (`Local
 the retail tools bound, and scores the decision: did it call the right tool with exactly the right
 arguments (or, for small talk, answer without a tool)? Prints figures; asserts nothing.
 
-Tool schemas are built here from `tools_extracted.json` (names, argument names and types, the
-docstring's descriptions with their example values removed, as Bastion's facades do), so the script
-does not need the MCP server. Requests are phrased from the tau2-bench train tasks' user instructions
-and use real ids from `db.json`.
+Tool schemas and descriptions are the retail facade's own (`RetailFacade.operations()`, what the MCP
+server lists), so the script measures what ships without running the servers. Requests are phrased
+from the tau2-bench train tasks' user instructions and use real ids from `db.json`.
 
 Usage (after `uv sync --inexact --extra local` and fetching the weights):
 
@@ -16,7 +15,7 @@ Usage (after `uv sync --inexact --extra local` and fetching the weights):
 
 Options: `--all-tools` binds all 16 retail tools (default: the 10 a customer-facing agent uses),
 `--free-form` decodes without the call grammar (for comparison), `--agent` adds one full Strands
-`Agent` round trip (call, tool result, answer).
+`Agent` round trip (call, tool result, answer), `--no-id-patterns` drops the `order_id` pattern.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import statistics
 import sys
 import time
@@ -34,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion_agents.models.local import LocalModel, LocalModelConfig
+from bastion_facades import LegacyClient, RetailFacade
 from strands.types.content import Messages
 from strands.types.tools import ToolSpec
 
@@ -54,8 +53,6 @@ CUSTOMER_TOOLS = (
     "modify_pending_order_address",
     "transfer_to_human_agents",
 )
-ORDER_ID_PATTERN = "^#[A-Za-z0-9]+$"
-"""Pattern for `order_id` with `--id-patterns` (the grammar then forces the leading '#')."""
 ANY_TEXT = object()
 """Expected-argument marker: any non-empty string is right (free text such as a summary)."""
 
@@ -162,64 +159,23 @@ class Outcome:
         return True
 
 
-def retail_tool_specs(names: tuple[str, ...] | None, *, id_patterns: bool = False) -> list[ToolSpec]:
-    """Strands tool specs for the retail tools, built from `tools_extracted.json`.
+def retail_tool_specs(names: tuple[str, ...] | None, *, id_patterns: bool = True) -> list[ToolSpec]:
+    """Strands tool specs for the retail tools exactly as Bastion ships them (facade operations).
 
-    With `id_patterns`, `order_id` carries `ORDER_ID_PATTERN`, which the call grammar enforces.
+    With `id_patterns=False`, the `order_id` pattern is removed, to measure what it is worth.
     """
-    tools = json.loads((DATA / "tools_extracted.json").read_text(encoding="utf-8"))
+    facade = RetailFacade(LegacyClient("http://127.0.0.1:9", "bench", "bench"))  # never called
     specs: list[ToolSpec] = []
-    for tool in tools:
-        if names is not None and tool["name"] not in names:
+    for operation in facade.operations():
+        if names is not None and operation.name not in names:
             continue
-        summary, arg_docs = _parse_docstring(tool["docstring"])
-        properties: dict[str, Any] = {}
-        for arg in tool["args"]:
-            schema: dict[str, Any] = (
-                {"type": "array", "items": {"type": "string"}}
-                if arg["annotation"].startswith("List")
-                else {"type": "string"}
-            )
-            if arg["name"] in arg_docs:
-                schema["description"] = arg_docs[arg["name"]]
-            if id_patterns and arg["name"] == "order_id":
-                schema["pattern"] = ORDER_ID_PATTERN
-            properties[arg["name"]] = schema
+        schema = operation.input_schema()
+        if not id_patterns:
+            schema["properties"].get("order_id", {}).pop("pattern", None)
         specs.append(
-            {
-                "name": tool["name"],
-                "description": summary,
-                "inputSchema": {
-                    "json": {
-                        "type": "object",
-                        "properties": properties,
-                        "required": [arg["name"] for arg in tool["args"]],
-                        "additionalProperties": False,
-                    }
-                },
-            }
+            {"name": operation.name, "description": operation.description, "inputSchema": {"json": schema}}
         )
     return specs
-
-
-def _parse_docstring(docstring: str) -> tuple[str, dict[str, str]]:
-    """First paragraph, and each argument's description without example values ("such as '…'")."""
-    summary = " ".join(docstring.split("\n\n")[0].split())
-    args: dict[str, str] = {}
-    match = re.search(r"\nArgs:\n(.*?)(?:\n\n|\Z)", docstring, re.DOTALL)
-    if match:
-        current: str | None = None
-        for line in match.group(1).splitlines():
-            head = re.match(r"\s{4}(\w+): (.*)", line)
-            if head:
-                current = str(head.group(1))
-                args[current] = str(head.group(2))
-            elif current is not None:
-                args[current] += " " + line.strip()
-    for name, text in args.items():
-        text = re.sub(r",?\s*(each )?such as '[^']*'( or '[^']*')?", "", text)
-        args[name] = " ".join(text.split()).replace(" .", ".")
-    return summary, args
 
 
 async def run_case(model: LocalModel, case: Case, specs: list[ToolSpec]) -> Outcome:
@@ -259,7 +215,7 @@ async def run_case(model: LocalModel, case: Case, specs: list[ToolSpec]) -> Outc
     )
 
 
-async def agent_round_trip(model: LocalModel, *, id_patterns: bool) -> None:
+async def agent_round_trip(model: LocalModel, *, id_patterns: bool = True) -> None:
     """One real Strands Agent round trip: the model calls a tool, reads its result, answers."""
     from strands import Agent
     from strands.tools.tools import PythonAgentTool
@@ -302,7 +258,9 @@ async def main() -> int:
     parser.add_argument("--all-tools", action="store_true", help="bind all 16 retail tools")
     parser.add_argument("--free-form", action="store_true", help="decode calls without the grammar")
     parser.add_argument("--agent", action="store_true", help="add a full Strands Agent round trip")
-    parser.add_argument("--id-patterns", action="store_true", help="give order_id a pattern")
+    parser.add_argument(
+        "--no-id-patterns", action="store_true", help="drop the order_id pattern (to measure its effect)"
+    )
     args = parser.parse_args()
 
     config: LocalModelConfig = {
@@ -314,11 +272,11 @@ async def main() -> int:
     started = time.perf_counter()
     model = LocalModel(config)
     load_seconds = time.perf_counter() - started
-    specs = retail_tool_specs(None if args.all_tools else CUSTOMER_TOOLS, id_patterns=args.id_patterns)
+    specs = retail_tool_specs(None if args.all_tools else CUSTOMER_TOOLS, id_patterns=not args.no_id_patterns)
     print(
         f"model {args.model.name}: verified and loaded in {load_seconds:.1f} s; {len(specs)} tools bound; "
         f"{'free-form' if args.free_form else 'grammar-constrained'}"
-        f"{', order_id pattern' if args.id_patterns else ''}; {args.threads} threads; "
+        f"{', no order_id pattern' if args.no_id_patterns else ''}; {args.threads} threads; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
 
@@ -352,7 +310,7 @@ async def main() -> int:
         print(f"generation speed (text replies): {statistics.median(decode):.1f} tokens/s")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other processes slow every figure)")
     if args.agent:
-        await agent_round_trip(model, id_patterns=args.id_patterns)
+        await agent_round_trip(model, id_patterns=not args.no_id_patterns)
     return 0
 
 
