@@ -53,6 +53,25 @@ def call(name: str, **arguments: Any) -> str:
     return json.dumps({"name": name, "arguments": arguments})
 
 
+def after_order_lookup(result: str) -> Messages:
+    """ASK, then a get_order_details call for #W1 and its successful result text."""
+    return [
+        *ASK,
+        {
+            "role": "assistant",
+            "content": [
+                {"toolUse": {"toolUseId": "t1", "name": "get_order_details", "input": {"order_id": "#W1"}}}
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": result}]}}
+            ],
+        },
+    ]
+
+
 class FakeBackend:
     """Replays scripted completions in small chunks and records every request."""
 
@@ -193,21 +212,7 @@ async def test_text_is_streamed_in_several_deltas() -> None:
 
 
 async def test_tool_results_are_rendered_into_the_next_prompt() -> None:
-    history: Messages = [
-        *ASK,
-        {
-            "role": "assistant",
-            "content": [
-                {"toolUse": {"toolUseId": "t1", "name": "get_order_details", "input": {"order_id": "#W1"}}}
-            ],
-        },
-        {
-            "role": "user",
-            "content": [
-                {"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "delivered"}]}}
-            ],
-        },
-    ]
+    history = after_order_lookup("delivered")
     backend = FakeBackend(call("answer_directly"), "It was delivered.")
 
     events = await collect(model_with(backend), history)
@@ -222,21 +227,7 @@ async def test_tool_results_are_rendered_into_the_next_prompt() -> None:
 
 
 async def test_repeating_a_call_of_this_turn_answers_in_text_instead() -> None:
-    history: Messages = [
-        *ASK,
-        {
-            "role": "assistant",
-            "content": [
-                {"toolUse": {"toolUseId": "t1", "name": "get_order_details", "input": {"order_id": "#W1"}}}
-            ],
-        },
-        {
-            "role": "user",
-            "content": [
-                {"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "delivered"}]}}
-            ],
-        },
-    ]
+    history = after_order_lookup("delivered")
     backend = FakeBackend(call("get_order_details", order_id="#W1"), "It was delivered.")
 
     events = await collect(model_with(backend), history)
@@ -246,21 +237,7 @@ async def test_repeating_a_call_of_this_turn_answers_in_text_instead() -> None:
 
 
 async def test_a_repeated_call_written_as_text_is_retried_as_prose() -> None:
-    history: Messages = [
-        *ASK,
-        {
-            "role": "assistant",
-            "content": [
-                {"toolUse": {"toolUseId": "t1", "name": "get_order_details", "input": {"order_id": "#W1"}}}
-            ],
-        },
-        {
-            "role": "user",
-            "content": [
-                {"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "cancelled"}]}}
-            ],
-        },
-    ]
+    history = after_order_lookup("cancelled")
     repeat = call("get_order_details", order_id="#W1")
     backend = FakeBackend(call("answer_directly"), repeat, "The order is cancelled.")
 
