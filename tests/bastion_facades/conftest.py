@@ -19,22 +19,6 @@ CLIENT_ID = "facade-tests"
 CLIENT_SECRET = "facade-tests-secret"
 
 
-@pytest.fixture(scope="session")
-def seed_path() -> Path:
-    path = DATA_DIR / "db.json"
-    if not path.is_file():
-        pytest.fail(f"tau2-bench retail data not found at {DATA_DIR}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory, seed_path: Path) -> Path:
-    """A SQLite file imported once from db.json; tests copy it instead of re-importing."""
-    path = tmp_path_factory.mktemp("legacy-template") / "legacy.sqlite3"
-    LegacyStore.open(path, seed_path).close()
-    return path
-
-
 class LegacyWorld:
     """A fresh legacy store + app (copied from the template)."""
 

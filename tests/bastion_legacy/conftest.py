@@ -25,21 +25,6 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture(scope="session")
-def seed_path() -> Path:
-    path = DATA_DIR / "db.json"
-    if not path.is_file():
-        pytest.fail(f"tau2-bench retail data not found at {DATA_DIR}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory, seed_path: Path) -> Path:
-    path = tmp_path_factory.mktemp("legacy-template") / "legacy.sqlite3"
-    LegacyStore.open(path, seed_path).close()
-    return path
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

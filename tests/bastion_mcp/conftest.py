@@ -16,24 +16,15 @@ from bastion_policies import AuditLog, JwtIssuer, JwtVerifier, PolicyEngine
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "tau2-retail"
 SECRET = b"test-secret-0123456789abcdef0123"
 MCP_URL = "http://127.0.0.1:8102/mcp"
 
 
-@pytest.fixture(scope="session")
-def seed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A legacy SQLite database built once from db.json; tests copy it."""
-    path = tmp_path_factory.mktemp("seed") / "legacy.sqlite3"
-    LegacyStore.open(path, DATA / "db.json").close()
-    return path
-
-
 @pytest.fixture
-def store(tmp_path: Path, seed_db: Path) -> Iterator[LegacyStore]:
+def store(tmp_path: Path, template_db: Path, seed_path: Path) -> Iterator[LegacyStore]:
     db = tmp_path / "legacy.sqlite3"
-    db.write_bytes(seed_db.read_bytes())
-    opened = LegacyStore.open(db, DATA / "db.json")
+    db.write_bytes(template_db.read_bytes())
+    opened = LegacyStore.open(db, seed_path)
     yield opened
     opened.close()
 
@@ -49,10 +40,10 @@ def audit_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(store: LegacyStore, audit_path: Path, tmp_path: Path) -> PolicyBoundServer:
+def server(store: LegacyStore, audit_path: Path, tmp_path: Path, seed_path: Path) -> PolicyBoundServer:
     config = LegacyConfig(
         db_path=tmp_path / "legacy.sqlite3",
-        seed_path=DATA / "db.json",
+        seed_path=seed_path,
         client_id="facade",
         client_secret="s3cret",
     )
