@@ -1,15 +1,19 @@
-"""The bedrock: provider against Bedrock's real service model (botocore Stubber; no AWS call)."""
+"""The bedrock: and sagemaker: providers against the real AWS service models (Stubber; no AWS call)."""
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import boto3
 import pytest
 from bastion_agents import select_model
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from strands.models.bedrock import BedrockModel
+from strands.models.sagemaker import SageMakerAIModel
 from strands.types.tools import ToolSpec
 
 ORDER_TOOL: ToolSpec = {
@@ -81,3 +85,48 @@ async def test_bedrock_service_errors_surface_as_exceptions_not_text() -> None:
         stub.add_client_error("converse", service_error_code="AccessDeniedException", http_status_code=403)
         with pytest.raises(ClientError, match="AccessDeniedException"):
             _ = [e async for e in model.stream([{"role": "user", "content": [{"text": "hi"}]}], None, None)]
+
+
+async def test_sagemaker_tool_call_round_trips_through_the_service_model() -> None:
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+    model = select_model("sagemaker:retail-qwen", boto_session=session, max_tokens=256)
+    assert isinstance(model, SageMakerAIModel)
+    model.payload_config["stream"] = False  # not every SageMaker container streams
+    body = {
+        "choices": [
+            {
+                "message": {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [
+                        {
+                            "id": "call-1",
+                            "type": "function",
+                            "function": {"name": "get_order_details", "arguments": '{"order_id": "#W1"}'},
+                        }
+                    ],
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 90, "completion_tokens": 12, "total_tokens": 102},
+    }
+    with Stubber(model.client) as stub:
+        stub.add_response(
+            "invoke_endpoint",
+            {
+                "Body": StreamingBody(io.BytesIO(json.dumps(body).encode()), len(json.dumps(body))),
+                "ContentType": "application/json",
+            },
+            {"EndpointName": "retail-qwen", "Body": ANY, "ContentType": "application/json", "Accept": ANY},
+        )
+        events = [
+            event
+            async for event in model.stream(
+                [{"role": "user", "content": [{"text": "Where is my order #W1?"}]}], [ORDER_TOOL], "Be brief."
+            )
+        ]
+        stub.assert_no_pending_responses()
+    starts = [e["contentBlockStart"]["start"] for e in events if "contentBlockStart" in e]
+    assert any(s.get("toolUse", {}).get("name") == "get_order_details" for s in starts)
+    assert any(e.get("messageStop", {}).get("stopReason") == "tool_use" for e in events)
