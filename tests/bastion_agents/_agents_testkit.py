@@ -126,7 +126,7 @@ def run_mcp_server(verifier: JwtVerifier) -> Iterator[McpFixture]:
     log = ServerLog()
     server = _TestServer(verifier, log)
     app = _BearerGate(server.streamable_http_app(), verifier)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY on accept
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]
