@@ -24,7 +24,7 @@ from bastion_mcp import create_retail_server
 from bastion_policies import AuditLog, JwtIssuer, JwtVerifier, PolicyEngine, Principal, load_or_create_secret
 from strands.models import Model
 
-from bastion.servers import BoundSocket, ServerGroup, bind_loopback
+from bastion.servers import BoundSocket, ServerGroup, ServerStartError, bind_loopback
 from bastion.settings import Settings
 
 __all__ = ["JWT_AUDIENCE", "JWT_ISSUER", "RetailStack", "StackUrls", "identity_from_settings"]
@@ -110,13 +110,23 @@ class RetailStack:
         self.store = LegacyStore.open(self.legacy_config.db_path, self.legacy_config.seed_path)
         host = settings.host
 
-        def port(configured: int) -> int:
-            return 0 if ephemeral_ports else configured
+        bound: list[BoundSocket] = []
 
-        legacy_sock = bind_loopback(host, port(settings.legacy_port))
-        mcp_sock = bind_loopback(host, port(settings.mcp_port))
-        chat_sock: BoundSocket | None = bind_loopback(host, port(settings.chat_port)) if model else None
-        agentcore_sock = bind_loopback(host, port(settings.agentcore_port)) if model and agentcore else None
+        def bind(configured: int) -> BoundSocket:
+            sock = bind_loopback(host, 0 if ephemeral_ports else configured)
+            bound.append(sock)
+            return sock
+
+        try:
+            legacy_sock = bind(settings.legacy_port)
+            mcp_sock = bind(settings.mcp_port)
+            chat_sock = bind(settings.chat_port) if model else None
+            agentcore_sock = bind(settings.agentcore_port) if model and agentcore else None
+        except ServerStartError:
+            for sock in bound:
+                sock.sock.close()
+            self.store.close()
+            raise
         self.urls = StackUrls(
             legacy=legacy_sock.base_url,
             mcp=mcp_sock.base_url + "/mcp",

@@ -10,6 +10,7 @@ import pytest
 from bastion_policies import JwtIssuer, load_or_create_secret
 
 from bastion.chat_client import ChatClientError, ChatEvent, stream_chat
+from bastion.servers import ServerStartError, bind_loopback
 from bastion.settings import Settings
 from bastion.stack import JWT_AUDIENCE, JWT_ISSUER, RetailStack
 
@@ -72,3 +73,19 @@ def test_cross_customer_call_is_denied_and_audited(stack: RetailStack) -> None:
     assert "james_li_5688" not in str([e.data for e in events])
     audit = stack.audit.path.read_text()
     assert '"bastion-customer-own-orders"' in audit
+
+
+def test_a_taken_port_fails_cleanly_and_releases_what_was_bound(settings: Settings) -> None:
+    blocker = bind_loopback("127.0.0.1", 0)
+    blocker.sock.listen()
+    free = bind_loopback("127.0.0.1", 0)
+    legacy_port = free.port
+    free.sock.close()
+    taken = settings.model_copy(update={"legacy_port": legacy_port, "mcp_port": blocker.port})
+    try:
+        with pytest.raises(ServerStartError, match="cannot bind 127.0.0.1:%d" % blocker.port):
+            RetailStack(taken, model=None)
+        rebound = bind_loopback("127.0.0.1", legacy_port)  # the legacy socket was released
+        rebound.sock.close()
+    finally:
+        blocker.sock.close()
