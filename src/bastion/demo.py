@@ -110,7 +110,11 @@ def run_demo(settings: Settings, *, model_spec: str, reset: bool = True) -> int:
     if reset:
         stack.store.reset()
     with stack:
-        return _play(stack, out, model_label)
+        try:
+            return _play(stack, out, model_label)
+        except LookupError as exc:  # e.g. --keep-state after every pending order was cancelled
+            typer.secho("error: %s" % exc, err=True, fg=typer.colors.RED)
+            return 1
 
 
 def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:

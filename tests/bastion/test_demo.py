@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.demo import run_demo
+from bastion.demo import pick_cast, run_demo
 from bastion.settings import Settings
 
 
@@ -20,3 +20,25 @@ def test_demo_shows_binding_denial_and_write(settings: Settings, capsys: pytest.
     assert "[model] cancel_pending_order" in out
     assert "status = 'cancelled'" in out
     assert "write visible in the legacy database: yes" in out
+
+
+def test_pick_cast_needs_a_pending_order() -> None:
+    db = {
+        "users": {"u1": {"email": "u1@example.com"}},
+        "orders": {"#W1": {"order_id": "#W1", "user_id": "u1", "status": "delivered"}},
+    }
+    with pytest.raises(LookupError, match="no pending order"):
+        pick_cast(db)
+
+
+def test_pick_cast_chooses_a_pending_order_and_another_customers_order() -> None:
+    db = {
+        "users": {"u1": {"email": "u1@example.com"}, "u2": {"email": "u2@example.com"}},
+        "orders": {
+            "#W2": {"order_id": "#W2", "user_id": "u2", "status": "pending"},
+            "#W1": {"order_id": "#W1", "user_id": "u1", "status": "delivered"},
+        },
+    }
+    cast = pick_cast(db)
+    assert (cast.customer_id, cast.pending_order_id, cast.other_order_id) == ("u2", "#W2", "#W1")
+    assert cast.customer_email == "u2@example.com"
