@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from strands.models.bedrock import BedrockModel
 
-from .._errors import ConfigurationError
+from ._aws import resolve_region
 
 if TYPE_CHECKING:
     import boto3
@@ -37,12 +37,7 @@ def build_bedrock(
     Raises:
         ConfigurationError: No region was given, or both a region and a session were.
     """
-    if region and boto_session is not None:
-        raise ConfigurationError("bedrock: pass either region or boto_session, not both")
-    if not region and (boto_session is None or not boto_session.region_name):
-        raise ConfigurationError(
-            "bedrock: no AWS region; pass region='us-east-1' (or a boto_session with one)"
-        )
+    resolved = resolve_region("bedrock", region, boto_session)
     config: dict[str, Any] = {"model_id": model_id}
     if temperature is not None:
         config["temperature"] = temperature
@@ -50,4 +45,4 @@ def build_bedrock(
         config["max_tokens"] = max_tokens
     if boto_session is not None:
         return BedrockModel(boto_session=boto_session, **config)
-    return BedrockModel(region_name=region, **config)
+    return BedrockModel(region_name=resolved, **config)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from strands.models.sagemaker import SageMakerAIModel
 
-from .._errors import ConfigurationError
+from ._aws import resolve_region
 
 if TYPE_CHECKING:
     import boto3
@@ -41,13 +41,7 @@ def build_sagemaker(
     Raises:
         ConfigurationError: No region was given, or both a region and a session were.
     """
-    if region and boto_session is not None:
-        raise ConfigurationError("sagemaker: pass either region or boto_session, not both")
-    resolved = region or (boto_session.region_name if boto_session is not None else None)
-    if not resolved:
-        raise ConfigurationError(
-            "sagemaker: no AWS region; pass region='us-east-1' (or a boto_session with one)"
-        )
+    resolved = resolve_region("sagemaker", region, boto_session)
     payload: SageMakerAIModel.SageMakerAIPayloadSchema = {
         "max_tokens": max_tokens or _DEFAULT_MAX_TOKENS,
         "stream": True,
