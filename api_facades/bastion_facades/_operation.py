@@ -133,6 +133,26 @@ class Facade:
         except KeyError:
             raise ArgumentError(name, [f"unknown operation; known: {', '.join(self._operations)}"]) from None
 
+    def validate(self, name: str, arguments: Mapping[str, object]) -> dict[str, Any]:
+        """Check ``arguments`` against the operation's input schema without running it.
+
+        Callers that must decide on the arguments first (e.g. a policy check) use this, then
+        `invoke` with the returned values.
+
+        Returns:
+            The arguments as the operation sees them (JSON values, defaults filled in).
+
+        Raises:
+            ArgumentError: Unknown operation or invalid arguments.
+        """
+        return self._validated(self.operation(name), arguments).model_dump(mode="json")
+
+    def _validated(self, operation: Operation, arguments: Mapping[str, object]) -> pydantic.BaseModel:
+        try:
+            return operation.input_model.model_validate(dict(arguments))
+        except pydantic.ValidationError as exc:
+            raise ArgumentError(operation.name, _problems(exc)) from None
+
     async def invoke(self, name: str, arguments: Mapping[str, object]) -> JsonValue:
         """Validate ``arguments`` and run the operation.
 
@@ -145,10 +165,7 @@ class Facade:
             LegacyAuthError: The legacy system refused the facade's credentials.
         """
         operation = self.operation(name)
-        try:
-            validated = operation.input_model.model_validate(dict(arguments))
-        except pydantic.ValidationError as exc:
-            raise ArgumentError(name, _problems(exc)) from None
+        validated = self._validated(operation, arguments)
         logger.debug("operation=<%s> | invoking", name)
         try:
             return await operation.handler(validated)

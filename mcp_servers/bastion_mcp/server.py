@@ -25,7 +25,6 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from mcp_types import Tool as MCPTool
-from pydantic import ValidationError
 
 from bastion_mcp.auth import current_principal
 from bastion_mcp.errors import ConfigurationError
@@ -49,6 +48,10 @@ class FacadeLike(Protocol):
 
     def operations(self) -> Sequence[Operation]:
         """The facade's operations, one per tool."""
+        ...
+
+    def validate(self, name: str, arguments: Mapping[str, object]) -> dict[str, Any]:
+        """Check arguments against the operation's schema; raises `ArgumentError`."""
         ...
 
     async def invoke(self, name: str, arguments: Mapping[str, object]) -> Any:
@@ -142,13 +145,12 @@ class PolicyBoundServer(MCPServer):
         principal = current_principal()
         if principal is None:
             return _error("Not authenticated. Connect with a bearer token.")
-        operation = self._operations.get(name)
-        if operation is None:
+        if name not in self._operations:
             return _error("Unknown tool '%s'. List the tools to see the ones available to you." % name)
         try:
-            checked = operation.input_model.model_validate(arguments).model_dump(mode="json")
-        except ValidationError as exc:
-            return _error(_describe_validation(name, exc))
+            checked = self._facade.validate(name, arguments)
+        except ArgumentError as exc:
+            return _error("%s. Fix them and call again." % exc)
         session_id = _session_id(context)
         decision = await self._decide(principal, name, checked, session_id)
         if not isinstance(decision, Allow):
@@ -232,14 +234,6 @@ def _session_id(context: Context[Any, Any] | None) -> str | None:
         if value:
             return value[:128]
     return None
-
-
-def _describe_validation(name: str, exc: ValidationError) -> str:
-    problems = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "arguments"
-        problems.append("%s: %s" % (where, err["msg"]))
-    return "Invalid arguments for %s (%s). Fix them and call again." % (name, "; ".join(problems))
 
 
 def _decision_meta(decision: Decision) -> dict[str, Any]:

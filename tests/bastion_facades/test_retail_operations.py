@@ -427,3 +427,12 @@ def test_agent_schemas_carry_no_generated_titles_but_keep_descriptions(facade: R
         assert "description" not in schema, operation.name  # the input model's docstring is for developers
         for name, prop in schema.get("properties", {}).items():
             assert prop.get("description"), (operation.name, name)
+
+
+def test_validate_returns_the_checked_arguments_without_running(facade: RetailFacade) -> None:
+    checked = facade.validate(
+        "cancel_pending_order", {"order_id": "#W4776164", "reason": "ordered by mistake"}
+    )
+    assert checked == {"order_id": "#W4776164", "reason": "ordered by mistake"}
+    with pytest.raises(ArgumentError, match="reason"):
+        facade.validate("cancel_pending_order", {"order_id": "#W4776164", "reason": "bored"})
