@@ -22,8 +22,8 @@ _INSTRUCTIONS = (
 class RetailOwnerResolver:
     """Resolves the customer a retail call acts on.
 
-    User-scoped tools carry the customer in their `user_id` argument; order-scoped tools are resolved
-    with one look-up of the order through the facade.
+    Order-scoped tools are resolved with one look-up of the order through the facade (user-scoped
+    tools carry the customer in their `user_id` argument, which the policy engine reads itself).
 
     Args:
         facade: The retail facade used for order look-ups.
@@ -38,9 +38,6 @@ class RetailOwnerResolver:
         Raises:
             FacadeError: The legacy system failed while the order was looked up.
         """
-        if spec.resource == "user":
-            user_id = arguments.get("user_id")
-            return user_id if isinstance(user_id, str) else None
         if spec.resource == "order":
             order_id = arguments.get("order_id")
             if not isinstance(order_id, str):

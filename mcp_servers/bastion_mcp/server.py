@@ -67,7 +67,7 @@ class OwnerResolver(Protocol):
     """
 
     async def owner_of(self, spec: ToolSpec, arguments: Mapping[str, Any]) -> str | None:
-        """The user id that the call with these arguments acts on, or None."""
+        """The user id that a call on a non-user resource (e.g. an order) acts on, or None."""
         ...
 
 
@@ -178,7 +178,8 @@ class PolicyBoundServer(MCPServer):
     ) -> Decision:
         spec = self._engine.catalog.get(name)
         owner: str | None = None
-        if spec is not None and spec.resource != "none":
+        # User-scoped calls name their owner in `user_id` (the engine reads it); others need a look-up.
+        if spec is not None and spec.resource not in ("none", "user"):
             try:
                 owner = await self._owners.owner_of(spec, arguments)
             except FacadeError as exc:
@@ -188,8 +189,9 @@ class PolicyBoundServer(MCPServer):
             session_id=session_id, resource_owner_id=owner, session_customer_id=session_customer
         )
         decision = self._engine.check(principal, name, arguments, facts)
-        if isinstance(decision, Allow) and session_id and owner and session_customer is None:
-            self._remember_customer(session_id, owner)
+        acted_for = decision.resource_owner_id
+        if isinstance(decision, Allow) and session_id and acted_for and session_customer is None:
+            self._remember_customer(session_id, acted_for)
         return decision
 
     def _remember_customer(self, session_id: str, owner: str) -> None:

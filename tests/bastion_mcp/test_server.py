@@ -182,3 +182,14 @@ async def test_legacy_outage_gives_a_short_message(tmp_path: Path, issuer: JwtIs
     text = _text(result)
     assert "cannot be reached" in text and "transfer to a human agent" in text
     assert "10.0.0.7" not in text and "Traceback" not in text
+
+
+async def test_a_profile_look_up_also_pins_the_support_session_to_that_customer(
+    connect: Connect, issuer: JwtIssuer
+) -> None:
+    token = issuer.issue("agent_1", ["support_agent"])
+    async with connect(token, session="conversation-3") as client:
+        profile = await client.call_tool("get_user_details", {"user_id": CUSTOMER})
+        other = await client.call_tool("get_order_details", {"order_id": OTHER_ORDER})
+    assert not profile.is_error
+    assert other.is_error and _text(other).startswith("Denied by policy:")
