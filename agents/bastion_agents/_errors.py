@@ -8,6 +8,8 @@ or secret is ever put into one.
 
 from __future__ import annotations
 
+from bastion_core import BastionError, BastionUsageError
+
 __all__ = [
     "AgentRunError",
     "AgentsError",
@@ -19,11 +21,11 @@ __all__ = [
 ]
 
 
-class AgentsError(Exception):
+class AgentsError(BastionError):
     """Base class of every error raised by ``bastion_agents``."""
 
 
-class ConfigurationError(AgentsError, ValueError):
+class ConfigurationError(AgentsError, BastionUsageError, ValueError):
     """The package was configured or called wrongly; the message says what to change."""
 
 

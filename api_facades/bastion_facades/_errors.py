@@ -12,12 +12,14 @@ No message carries a token, a secret or a stack trace.
 
 from __future__ import annotations
 
+from bastion_core import BastionError, BastionUsageError
 
-class FacadeError(Exception):
+
+class FacadeError(BastionError):
     """Base class of every ``bastion_facades`` error."""
 
 
-class ConfigurationError(FacadeError):
+class ConfigurationError(FacadeError, BastionUsageError):
     """The facade or its client was configured wrongly; fix the configuration."""
 
 

@@ -6,14 +6,16 @@ server is being built), everything else is a runtime failure.
 
 from __future__ import annotations
 
+from bastion_core import BastionError, BastionUsageError
+
 __all__ = ["ConfigurationError", "McpServerError"]
 
 
-class McpServerError(Exception):
+class McpServerError(BastionError):
     """Base class of every error raised by `bastion_mcp`."""
 
 
-class ConfigurationError(McpServerError):
+class ConfigurationError(McpServerError, BastionUsageError):
     """A server was built with inconsistent arguments (e.g. an operation the policy catalog lacks).
 
     The message names the inconsistency and how to fix it.

@@ -8,6 +8,8 @@ stack trace, and it says what to do next.
 
 from __future__ import annotations
 
+from bastion_core import BastionError, BastionUsageError
+
 __all__ = [
     "AuthenticationError",
     "ConfigurationError",
@@ -23,11 +25,11 @@ __all__ = [
 ]
 
 
-class PoliciesError(Exception):
+class PoliciesError(BastionError):
     """Base class of every error raised by :mod:`bastion_policies`."""
 
 
-class ConfigurationError(PoliciesError):
+class ConfigurationError(PoliciesError, BastionUsageError):
     """The policies, catalog, schema or secret were set up wrongly (a developer's mistake).
 
     The message names the file or value at fault and how to fix it.

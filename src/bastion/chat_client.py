@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import typer
+from bastion_core import BastionError
 from httpx_sse import SSEError, connect_sse
 
 __all__ = ["ChatClientError", "ChatEvent", "interactive_chat", "stream_chat"]
@@ -16,7 +17,7 @@ __all__ = ["ChatClientError", "ChatEvent", "interactive_chat", "stream_chat"]
 _TIMEOUT = httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=5.0)
 
 
-class ChatClientError(RuntimeError):
+class ChatClientError(BastionError, RuntimeError):
     """The chat endpoint could not be reached or refused the request; the message says why."""
 
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
+from bastion_core import BastionUsageError
 from bastion_legacy import db_sha256
 
 from bastion.mcp_client import connect, result_text
@@ -25,7 +26,7 @@ REPLAY_USER = "qa-replay"
 REPLAY_GROUP = "support_agent"
 
 
-class ReplayError(ValueError):
+class ReplayError(BastionUsageError, ValueError):
     """The replay file is malformed; the message names the line and what is wrong."""
 
 

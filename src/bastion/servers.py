@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import uvicorn
+from bastion_core import BastionError
 from starlette.types import ASGIApp
 
 __all__ = ["BoundSocket", "ServerGroup", "ServerStartError", "bind_loopback"]
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 _START_TIMEOUT_S = 60.0
 
 
-class ServerStartError(RuntimeError):
+class ServerStartError(BastionError, RuntimeError):
     """A server could not start (port in use, app start-up failed). The message says which."""
 
 
