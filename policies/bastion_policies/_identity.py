@@ -202,6 +202,23 @@ class JwtVerifier:
 
         None of the messages contain the token.
         """
+        return self.verify_payload(token)[0]
+
+    def verify_payload(self, token: str) -> tuple[Principal, Mapping[str, Any]]:
+        """Verify ``token`` like :meth:`verify` and also return its verified claims, as signed.
+
+        For callers that need a claim's JSON type (e.g. the token exchange's ``sid`` and ``act``),
+        which the principal's string tags lose.
+
+        Args:
+            token: The compact JWT (without ``Bearer``).
+
+        Returns:
+            ``(principal, payload)``: the principal :meth:`verify` returns, and the signed payload.
+
+        Raises:
+            AuthenticationError: The subclasses :meth:`verify` raises, for the same reasons.
+        """
         payload = self._decode(token)
         now = self._clock()
         exp = payload.get("exp")
@@ -229,7 +246,7 @@ class JwtVerifier:
         claims = {
             k: v if isinstance(v, str) else json.dumps(v) for k, v in payload.items() if k not in _RESERVED
         }
-        return Principal(user_id=sub, groups=groups, tenant=tenant, claims=claims)
+        return Principal(user_id=sub, groups=groups, tenant=tenant, claims=claims), payload
 
     def _decode(self, token: str) -> Mapping[str, Any]:
         if not isinstance(token, str) or token.count(".") != 2:  # pyright: ignore[reportUnnecessaryIsInstance]
