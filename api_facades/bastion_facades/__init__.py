@@ -1,11 +1,21 @@
-"""Agent-first facades over legacy REST APIs.
+"""Agent-first facades over legacy systems, declared rather than hand-coded.
 
-A small toolkit - an HTTP client that folds the OAuth2 client-credentials hop
-(:class:`LegacyClient`), trimming helpers, legacy-error mapping, and :class:`Operation` specs run
-by a :class:`Facade` - plus the retail operations built on it (:class:`RetailFacade`), named and
-shaped like the tau2-bench retail tools.
+An :class:`Operation` declares its legacy request :class:`Step` s (chained look-ups), its
+:class:`Projection` (JMESPath, lists capped with totals) and its error mapping; a :class:`Facade`
+checks the declarations when built and runs them through a :class:`SystemClient` assembled from
+pluggable parts: an auth flow (:class:`OAuth2ClientCredentials`, :class:`SessionCookieLogin`,
+:class:`ApiKeyHeader`), a codec (:class:`JsonCodec`, :class:`XmlCodec`), an error envelope, a paging
+scheme and a retry policy for reads. :class:`Resource` s say who owns what, for policy checks; a
+:class:`CallScope` lets the owner look-up and the call share GET answers.
+
+The hand-written retail facade (:class:`RetailFacade`, :class:`LegacyClient`, the trim helpers) is
+still exported while callers move to ``bastion_retail``.
 """
 
+from bastion_facades._auth import ApiKeyHeader, OAuth2ClientCredentials, SessionCookieLogin, json_error_code
+from bastion_facades._client import SystemClient
+from bastion_facades._codecs import Codec, CodecError, JsonCodec, XmlCodec
+from bastion_facades._declare import Cap, Hook, HookCall, Operation, Projection, Resource, Step, Traits
 from bastion_facades._error_mapping import ErrorMapper
 from bastion_facades._errors import (
     ArgumentError,
@@ -16,35 +26,79 @@ from bastion_facades._errors import (
     ToolCallError,
     UpstreamError,
 )
+from bastion_facades._facade import Facade
 from bastion_facades._http import LegacyClient
-from bastion_facades._operation import Facade, Handler, Operation, bind
+from bastion_facades._jmes import Expression
+from bastion_facades._operation import Handler, bind
+from bastion_facades._paths import encode_segment, render_path
 from bastion_facades._retail import RETAIL_ERRORS, TRANSFER_ACKNOWLEDGEMENT, RetailFacade
+from bastion_facades._scope import CallScope
 from bastion_facades._trim import Capped, cap_list, capped_fields, fold_pages, pick, project
 from bastion_facades._types import JsonObject, JsonValue
+from bastion_facades._wire import (
+    ErrorEnvelope,
+    FieldErrorEnvelope,
+    OffsetPaging,
+    OutageMessages,
+    Page,
+    PageNumberPaging,
+    Paging,
+    ReportedError,
+    RetryPolicy,
+)
 
 __all__ = [
     "RETAIL_ERRORS",
     "TRANSFER_ACKNOWLEDGEMENT",
+    "ApiKeyHeader",
     "ArgumentError",
+    "CallScope",
+    "Cap",
     "Capped",
+    "Codec",
+    "CodecError",
     "ConfigurationError",
+    "ErrorEnvelope",
     "ErrorMapper",
+    "Expression",
     "Facade",
     "FacadeError",
+    "FieldErrorEnvelope",
     "Handler",
+    "Hook",
+    "HookCall",
+    "JsonCodec",
     "JsonObject",
     "JsonValue",
     "LegacyAPIError",
     "LegacyAuthError",
     "LegacyClient",
+    "OAuth2ClientCredentials",
+    "OffsetPaging",
     "Operation",
+    "OutageMessages",
+    "Page",
+    "PageNumberPaging",
+    "Paging",
+    "Projection",
+    "ReportedError",
+    "Resource",
     "RetailFacade",
+    "RetryPolicy",
+    "SessionCookieLogin",
+    "Step",
+    "SystemClient",
     "ToolCallError",
+    "Traits",
     "UpstreamError",
+    "XmlCodec",
     "bind",
     "cap_list",
     "capped_fields",
+    "encode_segment",
     "fold_pages",
+    "json_error_code",
     "pick",
     "project",
+    "render_path",
 ]
