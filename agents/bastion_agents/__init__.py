@@ -19,16 +19,22 @@ from ._errors import (
 from .agentcore import create_agentcore_app
 from .chat import create_chat_app
 from .events import ChatEvent, Decision, Final, PolicyDenialEvent, TextDelta, ToolCallEvent, ToolResultEvent
-from .factory import AgentFactory, AgentSession, PromptBuilder
-from .guard import DENIED_PREFIX, RETAIL_OWNER_LOOKUPS, OwnerLookup, PolicyChecker, PolicyGuard
+from .factory import AgentFactory, AgentSession, PromptBuilder, TokenExchange
+from .guard import (
+    DECISION_META_KEY,
+    DENIED_PREFIX,
+    PolicyChecker,
+    PolicyGuard,
+    ServerDecision,
+    server_decision,
+)
 from .models import ACCEPTED_FORMS, ScriptedModel, select_model
-from .prompts import retail_system_prompt
 from .sessions import SessionStore
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "DECISION_META_KEY",
     "DENIED_PREFIX",
-    "RETAIL_OWNER_LOOKUPS",
     "AgentFactory",
     "AgentRunError",
     "AgentSession",
@@ -37,22 +43,23 @@ __all__ = [
     "ConfigurationError",
     "Decision",
     "Final",
-    "OwnerLookup",
     "PolicyChecker",
     "PolicyDenialEvent",
     "PolicyGuard",
     "PromptBuilder",
     "ScriptedModel",
+    "ServerDecision",
     "SessionBusyError",
     "SessionClosedError",
     "SessionForbiddenError",
     "SessionStore",
     "TextDelta",
+    "TokenExchange",
     "ToolCallEvent",
     "ToolResultEvent",
     "ToolServerError",
     "create_agentcore_app",
     "create_chat_app",
-    "retail_system_prompt",
     "select_model",
+    "server_decision",
 ]

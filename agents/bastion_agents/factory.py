@@ -25,8 +25,9 @@ from strands.types.content import ContentBlock, Message, Messages
 from strands.types.tools import ToolResult
 
 from ._errors import AgentRunError, ConfigurationError, SessionBusyError, SessionClosedError, ToolServerError
-from .events import ChatEvent, Final, PolicyDenialEvent, TextDelta, ToolResultEvent
-from .guard import DENIED_PREFIX, SESSION_HEADER, CallLog, PolicyChecker, PolicyGuard, ToolOwnerLookup
+from ._exchange_auth import ExchangedTokenAuth
+from .events import ChatEvent, Final, TextDelta, ToolResultEvent
+from .guard import CallLog, PolicyChecker, PolicyGuard
 from .models.selection import select_model
 
 __all__ = ["AgentFactory", "AgentSession", "PromptBuilder"]
@@ -34,7 +35,11 @@ __all__ = ["AgentFactory", "AgentSession", "PromptBuilder"]
 logger = logging.getLogger(__name__)
 
 PromptBuilder = Callable[[Principal], str]
-"""Builds the system prompt for a principal, e.g. ``partial(retail_system_prompt, policy_text)``."""
+"""Builds the system prompt for a principal (a domain's prompt builder)."""
+
+TokenExchange = Callable[[Principal, str], str]
+"""Mints a short-lived MCP access token for (principal, conversation id): RFC 8693 token exchange,
+e.g. ``bastion_policies.TokenExchanger.exchange``."""
 
 _RUN_FAILED = "The assistant could not answer right now (model or tool server failure). Please try again."
 
@@ -144,8 +149,6 @@ class AgentSession:
             tool = self._log.tool_names.get(call_id, "")
             ok = result.get("status") == "success"
             text = _result_text(result)
-            if not ok and call_id not in self._log.denied and text.startswith(DENIED_PREFIX):
-                produced.append(PolicyDenialEvent(tool, text, (), call_id, "server"))
             produced.append(ToolResultEvent(tool, ok, _preview(text, self._preview_chars), call_id))
         return produced
 
@@ -180,13 +183,12 @@ class AgentFactory:
         mcp_url: The MCP server's streamable-HTTP URL, e.g. ``http://127.0.0.1:8765/mcp``.
         model: A Strands model, or a setting string for :func:`~bastion_agents.select_model` (built
             once here and shared by all sessions).
-        system_prompt: A fixed prompt, or a function of the principal (e.g.
-            ``functools.partial(retail_system_prompt, policy_text, compact=True)``).
-        engine: Policy engine for the agent-side check of every call; None turns that check off
-            (the server still checks).
-        owner_lookups: Argument name → (look-up tool, owner field) used to find which customer a call
-            acts on, e.g. :data:`~bastion_agents.guard.RETAIL_OWNER_LOOKUPS`; empty leaves the owner
-            unknown (Bastion-only rules then fail closed).
+        system_prompt: A fixed prompt, or a function of the principal (the domain's prompt builder).
+        engine: Policy engine for the agent-side pre-check of every call (portable policies); None
+            turns that pre-check off (the server still decides).
+        token_exchange: Mints the MCP access token of a conversation (the user as subject, this
+            runtime as actor, a signed session claim), called for every MCP request so a user-token
+            refresh never changes the session. None sends the user's own token (no session claim).
         model_options: Keyword arguments for :func:`~bastion_agents.select_model` when ``model`` is a
             string (region, model_path, ...).
         mcp_startup_timeout: Seconds to wait for the MCP connection.
@@ -204,7 +206,7 @@ class AgentFactory:
         model: str | Model,
         system_prompt: str | PromptBuilder,
         engine: PolicyChecker | None,
-        owner_lookups: Mapping[str, tuple[str, str]] | None = None,
+        token_exchange: TokenExchange | None = None,
         model_options: Mapping[str, Any] | None = None,
         mcp_startup_timeout: int = 15,
         preview_chars: int = 300,
@@ -216,7 +218,7 @@ class AgentFactory:
         self._model = select_model(model, **dict(model_options or {})) if isinstance(model, str) else model
         self._system_prompt = system_prompt
         self._engine = engine
-        self._owner_lookups = dict(owner_lookups or {})
+        self._token_exchange = token_exchange
         self._startup_timeout = mcp_startup_timeout
         self._preview_chars = preview_chars
         self._agent_name = agent_name
@@ -253,12 +255,22 @@ class AgentFactory:
             ToolServerError: The MCP server could not be reached or refused the token.
         """
         sid = session_id or uuid.uuid4().hex
-        client = MCPClient(
-            url=self._mcp_url,
-            headers={"Authorization": f"Bearer {token}", SESSION_HEADER: sid},
-            startup_timeout=self._startup_timeout,
-            application_name=self._agent_name,
-        )
+        exchange = self._token_exchange
+        if exchange is not None:
+            auth = ExchangedTokenAuth(lambda: exchange(principal, sid))
+            client = MCPClient(
+                url=self._mcp_url,
+                auth_provider=auth,
+                startup_timeout=self._startup_timeout,
+                application_name=self._agent_name,
+            )
+        else:
+            client = MCPClient(
+                url=self._mcp_url,
+                headers={"Authorization": f"Bearer {token}"},
+                startup_timeout=self._startup_timeout,
+                application_name=self._agent_name,
+            )
         try:
             client.start()
             tools = _list_tools(client)
@@ -273,15 +285,7 @@ class AgentFactory:
             ) from exc
 
         log = CallLog()
-
-        async def call_tool(tool: str, arguments: dict[str, Any]) -> tuple[bool, str]:
-            result = await client.call_tool_async(f"owner-lookup-{uuid.uuid4().hex[:8]}", tool, arguments)
-            return result.get("status") == "success", _result_text(result)
-
-        lookup = ToolOwnerLookup(call_tool, self._owner_lookups) if self._owner_lookups else None
-        guard = PolicyGuard(
-            principal=principal, engine=self._engine, session_id=sid, log=log, owner_lookup=lookup
-        )
+        guard = PolicyGuard(principal=principal, engine=self._engine, session_id=sid, log=log)
         prompt = (
             self._system_prompt if isinstance(self._system_prompt, str) else self._system_prompt(principal)
         )

@@ -1,47 +1,45 @@
-"""The agent-side policy hook: every tool call is checked before it leaves the agent.
+"""The agent-side policy hook: calls are pre-checked before they leave the agent.
 
-Defence in depth: the MCP server re-checks every call, but a denied call should never be sent at all.
-Identity comes from the session's principal, fixed when the session is opened, never from Strands'
-``invocation_state`` (which a caller can set on direct tool calls).
+The MCP server is the decision point for calls: it resolves the facts (who owns the resource, whose
+records the session acts on) and makes the one decision that counts. The agent keeps binding (the
+model is offered only the tools the server lists) and pre-checks each call locally with the portable
+policies, which need no facts: a call no portable policy could allow never leaves the agent. It never
+makes tool calls of its own to learn facts. The server's decision is read from the structured
+``_meta["bastion/decision"]`` of each result, never from its text. Identity comes from the session's
+principal, fixed when the session is opened, never from Strands' ``invocation_state`` (which a caller
+can set on direct tool calls).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from bastion_policies import Allow, Deny, Principal, SessionFacts
-from strands.hooks import BeforeToolCallEvent, HookProvider, HookRegistry
+from bastion_policies import Allow, Deny, EnforcementPoint, Principal, SessionFacts
+from strands.hooks import AfterToolCallEvent, BeforeToolCallEvent, HookProvider, HookRegistry
 
 from .events import ChatEvent, PolicyDenialEvent, ToolCallEvent
 
 __all__ = [
+    "DECISION_META_KEY",
     "DENIED_PREFIX",
-    "RETAIL_OWNER_LOOKUPS",
-    "SESSION_HEADER",
-    "OwnerLookup",
     "PolicyChecker",
     "PolicyGuard",
-    "ToolCaller",
-    "ToolOwnerLookup",
+    "ServerDecision",
+    "server_decision",
 ]
 
 logger = logging.getLogger(__name__)
 
 DENIED_PREFIX = "Denied by policy:"
-"""Every denial given to the model starts with this (the MCP server uses the same prefix)."""
+"""Every denial text given to the model starts with this (for the model; programs read ``_meta``)."""
+
+DECISION_META_KEY = "bastion/decision"
+"""Key of the MCP server's structured decision in a tool result's ``_meta`` (``bastion_mcp``'s)."""
 
 _CHECK_FAILED = f"{DENIED_PREFIX} the policy check could not be completed. Do not retry; tell the user."
-
-SESSION_HEADER = "x-bastion-session-id"
-"""Header naming the conversation on every MCP request, so the MCP server can apply per-session rules
-(the same wire name as ``bastion_mcp.SESSION_HEADER``; protocol 2026-07-28 has no MCP session)."""
-
-RETAIL_OWNER_LOOKUPS: Mapping[str, tuple[str, str]] = {"order_id": ("get_order_details", "user_id")}
-"""For the retail tools: an ``order_id`` argument's owner is ``get_order_details(order_id).user_id``."""
 
 
 class PolicyChecker(Protocol):
@@ -51,76 +49,51 @@ class PolicyChecker(Protocol):
         self,
         principal: Principal,
         tool: str,
-        arguments: Mapping[str, Any],
+        arguments: Mapping[str, Any] | None,
         facts: SessionFacts | None = None,
+        *,
+        point: EnforcementPoint = "server",
+        portable_only: bool = False,
     ) -> Allow | Deny:
         """Decide one call."""
         ...
 
 
-class OwnerLookup(Protocol):
-    """Finds the customer a call acts on (``SessionFacts.resource_owner_id``), or None if unknown."""
+@dataclass(frozen=True)
+class ServerDecision:
+    """The MCP server's decision on one call, from ``_meta["bastion/decision"]``.
 
-    async def owner_of(self, tool: str, arguments: Mapping[str, Any]) -> str | None:
-        """Return the owner's user id for this call, or None."""
-        ...
-
-
-class ToolCaller(Protocol):
-    """Calls one tool on the session's MCP server as the session's principal."""
-
-    async def __call__(self, tool: str, arguments: dict[str, Any]) -> tuple[bool, str]:
-        """Return (ok, result text)."""
-        ...
-
-
-class ToolOwnerLookup:
-    """Resolve owners by calling a look-up tool through the session's own MCP connection.
-
-    A ``user_id`` argument is its own owner. For an argument named in ``lookups`` (e.g. ``order_id``)
-    the look-up tool is called *as the session's principal*, so the server's policy applies to it too
-    (a customer cannot look up another customer's order, and then the owner stays unknown and the
-    Bastion-only rules deny, failing closed). Results are cached for the session.
-
-    Args:
-        call: Calls a tool on the session's MCP server.
-        lookups: Argument name → (look-up tool, field of its JSON result holding the owner's user id).
+    Attributes:
+        outcome: ``allow``, ``deny``, ``invalid`` or ``fault``.
+        policy_ids: Ids of the deciding policies.
+        reasons: Why.
     """
 
-    def __init__(self, call: ToolCaller, lookups: Mapping[str, tuple[str, str]]) -> None:
-        self._call = call
-        self._lookups = dict(lookups)
-        self._cache: dict[tuple[str, str], str | None] = {}
+    outcome: Literal["allow", "deny", "invalid", "fault"]
+    policy_ids: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
 
-    async def owner_of(self, tool: str, arguments: Mapping[str, Any]) -> str | None:
-        """Return the owner's user id for a call with these arguments, or None when unknown."""
-        user_id = arguments.get("user_id")
-        if isinstance(user_id, str) and user_id:
-            return user_id
-        for name, (lookup_tool, owner_field) in self._lookups.items():
-            value = arguments.get(name)
-            if not isinstance(value, str) or not value:
-                continue
-            key = (name, value)
-            if key not in self._cache:
-                self._cache[key] = await self._look_up(lookup_tool, name, value, owner_field)
-            return self._cache[key]
+
+def server_decision(result: Mapping[str, Any]) -> ServerDecision | None:
+    """Read the server's structured decision from a Strands MCP tool result (its ``metadata``).
+
+    Returns:
+        The decision, or None when the result carries none (e.g. a tool of another server).
+    """
+    metadata = result.get("metadata")
+    raw = metadata.get(DECISION_META_KEY) if isinstance(metadata, Mapping) else None
+    if not isinstance(raw, Mapping):
         return None
-
-    async def _look_up(self, tool: str, name: str, value: str, owner_field: str) -> str | None:
-        try:
-            ok, text = await self._call(tool, {name: value})
-        except Exception:
-            logger.warning("tool=<%s> | owner look-up failed", tool, exc_info=True)
-            return None
-        if not ok:
-            return None
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return None
-        owner = data.get(owner_field) if isinstance(data, dict) else None
-        return owner if isinstance(owner, str) and owner else None
+    outcome = raw.get("outcome")
+    if outcome not in ("allow", "deny", "invalid", "fault"):
+        return None
+    ids = raw.get("policy_ids")
+    reasons = raw.get("reasons")
+    return ServerDecision(
+        outcome,
+        tuple(str(i) for i in ids) if isinstance(ids, list) else (),
+        tuple(str(r) for r in reasons) if isinstance(reasons, list) else (),
+    )
 
 
 @dataclass
@@ -144,19 +117,21 @@ class CallLog:
 
 
 class PolicyGuard(HookProvider):
-    """Strands hook that checks each tool call with the session's principal before it runs.
+    """Strands hook: pre-checks each tool call before it leaves the agent, and records decisions.
 
-    On :class:`~bastion_policies.Deny` (or a check that fails) it cancels the call with
-    ``Denied by policy: <explanation>``, which the model receives as an error tool result. Every call
-    is recorded in ``log`` as a :class:`~bastion_agents.events.ToolCallEvent` (plus a
+    Before a call it evaluates the portable policies (enforcement point ``agent``); on
+    :class:`~bastion_policies.Deny` (or a check that fails) it cancels the call with
+    ``Denied by policy: <explanation>``, which the model receives as an error tool result. After a
+    call it reads the MCP server's structured decision and records a server denial. Every call is
+    recorded in ``log`` as a :class:`~bastion_agents.events.ToolCallEvent` (plus a
     :class:`~bastion_agents.events.PolicyDenialEvent` on denial).
 
     Args:
         principal: The session's principal (the only identity used).
-        engine: The policy engine; None records calls as ``not_checked`` and denies nothing.
-        session_id: Recorded in the facts given to the engine.
+        engine: The policy engine; None records calls as ``not_checked`` and pre-checks nothing
+            (the server still decides).
+        session_id: Recorded in the audit of the pre-check.
         log: Where calls are recorded.
-        owner_lookup: Supplies ``resource_owner_id``; None leaves it unknown.
     """
 
     def __init__(
@@ -166,18 +141,28 @@ class PolicyGuard(HookProvider):
         engine: PolicyChecker | None,
         session_id: str,
         log: CallLog,
-        owner_lookup: OwnerLookup | None = None,
     ) -> None:
         self._principal = principal
         self._engine = engine
         self._session_id = session_id
         self._log = log
-        self._owners = owner_lookup
-        self._session_customer: str | None = None
 
     def register_hooks(self, registry: HookRegistry, **kwargs: Any) -> None:
-        """Register the before-tool-call check."""
+        """Register the pre-check and the reading of the server's decision."""
         registry.add_callback(BeforeToolCallEvent, self._before_tool_call)
+        registry.add_callback(AfterToolCallEvent, self._after_tool_call)
+
+    async def _after_tool_call(self, event: AfterToolCallEvent) -> None:
+        call_id = str(event.tool_use.get("toolUseId", ""))
+        if call_id in self._log.denied:
+            return
+        decision = server_decision(event.result)  # pyright: ignore[reportArgumentType]
+        if decision is None or decision.outcome != "deny":
+            return
+        name = str(event.tool_use.get("name", ""))
+        reason = f"{DENIED_PREFIX} " + ("; ".join(decision.reasons) or "denied")
+        self._log.denied.add(call_id)
+        self._log.events.append(PolicyDenialEvent(name, reason, decision.policy_ids, call_id, "server"))
 
     async def _before_tool_call(self, event: BeforeToolCallEvent) -> None:
         tool_use = event.tool_use
@@ -190,20 +175,15 @@ class PolicyGuard(HookProvider):
             self._log.events.append(ToolCallEvent(name, arguments, "not_checked", call_id))
             return
         try:
-            owner = await self._owners.owner_of(name, arguments) if self._owners is not None else None
-            facts = SessionFacts(
-                session_id=self._session_id,
-                resource_owner_id=owner,
-                session_customer_id=self._session_customer,
+            facts = SessionFacts(session_id=self._session_id)
+            decision = self._engine.check(
+                self._principal, name, arguments, facts, point="agent", portable_only=True
             )
-            decision = self._engine.check(self._principal, name, arguments, facts)
         except Exception:
             logger.warning("tool=<%s> | policy check failed; denying", name, exc_info=True)
             self._deny(event, name, call_id, arguments, _CHECK_FAILED, ())
             return
         if decision.allowed:
-            if decision.resource_owner_id is not None:
-                self._session_customer = facts.acting_for(decision.resource_owner_id).session_customer_id
             self._log.events.append(ToolCallEvent(name, arguments, "allowed", call_id, decision.policy_ids))
             return
         reason = f"{DENIED_PREFIX} {decision.explain()}"

@@ -1,20 +1,36 @@
-"""Shared MCP servers that expose Bastion facades as tools and enforce policy themselves."""
+"""Shared MCP servers that expose Bastion facades as tools and decide and enforce policy themselves."""
 
-from bastion_mcp.auth import JwtTokenVerifier, current_principal
-from bastion_mcp.errors import ConfigurationError, McpServerError
-from bastion_mcp.retail import RetailOwnerResolver, create_retail_server
-from bastion_mcp.server import DENIED_PREFIX, SESSION_HEADER, FacadeLike, OwnerResolver, PolicyBoundServer
+from bastion_mcp._session_redis import RedisSessionStore
+from bastion_mcp._session_sqlite import SqliteSessionStore
+from bastion_mcp._sessions import SessionRecord, SessionStore, owner_key, transport_session_key
+from bastion_mcp.auth import AccessVerifier, CallerAccess, JwtTokenVerifier, current_access, current_principal
+from bastion_mcp.errors import (
+    ConfigurationError,
+    McpServerError,
+    SessionOwnershipError,
+    SessionStoreUnavailableError,
+)
+from bastion_mcp.server import DECISION_META_KEY, DENIED_PREFIX, DecisionMeta, FacadeLike, PolicyBoundServer
 
 __all__ = [
+    "DECISION_META_KEY",
     "DENIED_PREFIX",
-    "SESSION_HEADER",
+    "AccessVerifier",
+    "CallerAccess",
     "ConfigurationError",
+    "DecisionMeta",
     "FacadeLike",
     "JwtTokenVerifier",
     "McpServerError",
-    "OwnerResolver",
     "PolicyBoundServer",
-    "RetailOwnerResolver",
-    "create_retail_server",
+    "RedisSessionStore",
+    "SessionOwnershipError",
+    "SessionRecord",
+    "SessionStore",
+    "SessionStoreUnavailableError",
+    "SqliteSessionStore",
+    "current_access",
     "current_principal",
+    "owner_key",
+    "transport_session_key",
 ]

@@ -1,50 +1,80 @@
-"""An MCP server that exposes facade operations as tools and enforces policy itself.
+"""An MCP server that exposes facade operations as tools and is the decision point for every call.
 
-Defence in depth: the agent runtime already binds tools and checks calls, but a shared MCP server is
-reached by many agents, so it authenticates every caller (bearer JWT, see `bastion_mcp.auth`), lists
-only the tools the caller's principal may use (`PolicyEngine.bind`) and re-checks every call with its
-validated arguments and the session's facts (`PolicyEngine.check`) before the facade runs.
+A shared MCP server is reached by many agents and by third-party MCP clients, so it decides and
+enforces policy itself: it authenticates every caller (bearer JWT, see `bastion_mcp.auth`), lists only
+the tools the caller's principal may use (`PolicyEngine.bind`, cached per principal), and for every
+call resolves the facts once (who owns the resource, through the facade; whose records the session
+already acts on, from the server-side session store), makes one Cedar decision, and only then runs
+the facade operation, which reuses the resource fetched for the decision.
 
-Tool results and errors are written for the model: a denial starts with ``Denied by policy:``,
-argument and business errors say what to do next, and nothing internal (stack traces, tokens, legacy
-payloads) is ever put in a result.
+Results carry the decision as structured data in ``_meta["bastion/decision"]`` (outcome, policy ids,
+reasons); the text is written for the model: short, actionable, never a stack trace, token or raw
+back-end payload.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from contextvars import ContextVar
+from typing import Any, Literal, Protocol, TypedDict
 
-from bastion_facades import ArgumentError, FacadeError, Operation, ToolCallError
-from bastion_policies import Allow, Decision, PolicyEngine, Principal, SessionFacts, ToolSpec
+from bastion_facades import (
+    ArgumentError,
+    FacadeError,
+    LegacyAuthError,
+    Operation,
+    ToolCallError,
+    UpstreamError,
+)
+from bastion_policies import Allow, Decision, Deny, PolicyEngine, Principal, SessionFacts
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from mcp_types import Tool as MCPTool
 
-from bastion_mcp.auth import current_principal
-from bastion_mcp.errors import ConfigurationError
+from bastion_mcp._sessions import SessionStore, transport_session_key
+from bastion_mcp.auth import current_access
+from bastion_mcp.errors import ConfigurationError, SessionOwnershipError, SessionStoreUnavailableError
 
-__all__ = ["DENIED_PREFIX", "SESSION_HEADER", "FacadeLike", "OwnerResolver", "PolicyBoundServer"]
+__all__ = [
+    "DECISION_META_KEY",
+    "DENIED_PREFIX",
+    "DecisionMeta",
+    "FacadeLike",
+    "PolicyBoundServer",
+]
 
 logger = logging.getLogger(__name__)
 
 DENIED_PREFIX = "Denied by policy:"
-"""Every denied tool call's text starts with this, so agents and transcripts can recognise it."""
+"""Text a denied call's message starts with, for the model; programs read ``_meta`` instead."""
 
-SESSION_HEADER = "x-bastion-session-id"
-"""Header an agent runtime sets to group a conversation's calls (for per-session policy facts)."""
+DECISION_META_KEY = "bastion/decision"
+"""Key of the structured decision in every tool result's ``_meta``."""
 
 _UNAVAILABLE = "The back-end system is unavailable right now. Tell the user to try again later."
-_MAX_TRACKED_SESSIONS = 10_000
+_UNKNOWN_TOOL = "Unknown tool '%s'. List the tools to see the ones available to you."
+_HTTP_REQUEST: ContextVar[object | None] = ContextVar("bastion_mcp_http_request", default=None)
+
+
+class DecisionMeta(TypedDict):
+    """The structured decision in ``_meta["bastion/decision"]``.
+
+    ``outcome`` is ``allow``/``deny`` (a policy decision), ``invalid`` (unknown tool or bad
+    arguments: nothing was decided or run) or ``fault`` (a back end failed before a decision).
+    """
+
+    outcome: Literal["allow", "deny", "invalid", "fault"]
+    allowed: bool
+    policy_ids: list[str]
+    reasons: list[str]
 
 
 class FacadeLike(Protocol):
-    """What the server needs from a facade (e.g. `bastion_facades.RetailFacade`)."""
+    """What the server needs from a facade (`bastion_facades.Facade` fits)."""
 
     def operations(self) -> Sequence[Operation]:
         """The facade's operations, one per tool."""
@@ -54,20 +84,16 @@ class FacadeLike(Protocol):
         """Check arguments against the operation's schema; raises `ArgumentError`."""
         ...
 
-    async def invoke(self, name: str, arguments: Mapping[str, object]) -> Any:
-        """Run one operation with already-checked arguments; returns a JSON-able value."""
+    def scope(self) -> Any:
+        """A per-call cache of idempotent reads, shared by `owner_of` and `invoke`."""
         ...
 
+    async def owner_of(self, kind: str, resource_id: str, *, scope: Any = None) -> str | None:
+        """The owner of one record, None if it does not exist; raises on a back-end failure."""
+        ...
 
-class OwnerResolver(Protocol):
-    """Finds which customer a call acts on, so policy can compare it with the principal.
-
-    Implementations return None when the owner cannot be determined (e.g. an unknown order): the
-    Bastion-only policies fail closed on a missing owner where it matters.
-    """
-
-    async def owner_of(self, spec: ToolSpec, arguments: Mapping[str, Any]) -> str | None:
-        """The user id that a call on a non-user resource (e.g. an order) acts on, or None."""
+    async def invoke(self, name: str, arguments: Mapping[str, object], *, scope: Any = None) -> Any:
+        """Run one operation; returns a JSON-able value."""
         ...
 
 
@@ -76,12 +102,13 @@ class PolicyBoundServer(MCPServer):
 
     Args:
         name: Server name reported to clients.
-        facade: Provides the operations (name, description, input model, read/write traits).
-        engine: Binds tools to principals and checks calls.
-        owner_resolver: Resolves the customer a call acts on (Bastion-only session facts).
+        facade: Provides the operations and resolves resource owners.
+        engine: Binds tools to principals and decides calls.
+        sessions: The server-side session store (facts that must survive restarts and replicas).
         token_verifier: Verifies bearer tokens (`bastion_mcp.JwtTokenVerifier`).
         resource_url: This server's public URL (RFC 9728 protected-resource metadata).
         issuer_url: The URL of whoever issues the tokens.
+        instructions: Shown to clients on connect.
 
     Raises:
         ConfigurationError: An operation has no entry in the engine's tool catalog, so no policy
@@ -94,7 +121,7 @@ class PolicyBoundServer(MCPServer):
         name: str,
         facade: FacadeLike,
         engine: PolicyEngine,
-        owner_resolver: OwnerResolver,
+        sessions: SessionStore,
         token_verifier: TokenVerifier,
         resource_url: str,
         issuer_url: str,
@@ -109,148 +136,220 @@ class PolicyBoundServer(MCPServer):
         )
         self._facade = facade
         self._engine = engine
-        self._owners = owner_resolver
+        self._sessions = sessions
         self._operations: dict[str, Operation] = {op.name: op for op in facade.operations()}
         missing = [n for n in self._operations if engine.catalog.get(n) is None]
         if missing:
             raise ConfigurationError(
-                "operations %s have no entry in the policy tool catalog; add them to the catalog "
-                "(with access and data classes) before exposing them" % ", ".join(sorted(missing))
+                "operations %s have no entry in the policy tool catalog; declare their traits "
+                "before exposing them" % ", ".join(sorted(missing))
             )
+        self._names = tuple(self._operations)
         self._tools: dict[str, MCPTool] = {n: _to_mcp_tool(op) for n, op in self._operations.items()}
-        self._session_customers: OrderedDict[str, str] = OrderedDict()
+
+    async def _handle_list_tools(self, ctx: Any, params: Any) -> Any:
+        token = _HTTP_REQUEST.set(getattr(ctx, "request", None))
+        try:
+            return await super()._handle_list_tools(ctx, params)
+        finally:
+            _HTTP_REQUEST.reset(token)
 
     async def list_tools(self) -> list[MCPTool]:
         """The tools the calling principal may use (empty for an unauthenticated caller)."""
-        principal = current_principal()
-        if principal is None:
+        access = current_access()
+        if access is None:
             return []
-        binding = self._engine.bind(principal, list(self._tools))
-        return [self._tools[name] for name in binding.tool_names if name in self._tools]
+        # The SDK also lists tools internally while checking a tools/call's parameter headers;
+        # that listing shows nothing to the caller, so it is not audited (the call's decision is).
+        audited = not _inside_tool_call()
+        binding = self._engine.bind(
+            access.principal, self._names, session_id=access.session_id, audit=audited
+        )
+        return [self._tools[name] for name in binding.tool_names]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult:
-        """Authenticate, validate, check policy, then run the facade operation.
+        """Authenticate, validate, resolve facts, decide once, then run the facade operation.
 
         Args:
             name: Tool name.
             arguments: Raw arguments from the client.
-            context: The MCP request context (supplies the session id).
+            context: The MCP request context (supplies the transport session, if any).
 
         Returns:
-            A `CallToolResult`: JSON text on success; `is_error=True` with a short actionable message
-            on denial, invalid arguments, business errors or back-end failures.
+            A `CallToolResult`: JSON text on success; ``is_error=True`` with a short actionable
+            message on denial, unknown tool, invalid arguments, business errors or back-end
+            failures. ``_meta["bastion/decision"]`` always says which.
         """
-        principal = current_principal()
-        if principal is None:
-            return _error("Not authenticated. Connect with a bearer token.")
-        if name not in self._operations:
-            return _error("Unknown tool '%s'. List the tools to see the ones available to you." % name)
+        access = current_access()
+        if access is None:
+            return _result("Not authenticated. Connect with a bearer token.", "invalid")
+        principal = access.principal
+        session_id = access.session_id or _transport_session(context)
+        facts = SessionFacts(session_id=session_id)
+        binding = self._engine.bind(principal, self._names, audit=False)
+        if name not in self._operations or not binding.allows(name):
+            # A tool the caller may not list is unknown to them: no schema, no hint that it exists.
+            self._audit_invalid(principal, name, arguments, facts, "unknown tool")
+            return _result(_UNKNOWN_TOOL % name, "invalid")
         try:
             checked = self._facade.validate(name, arguments)
         except ArgumentError as exc:
-            return _error("%s. Fix them and call again." % exc)
-        session_id = _session_id(context)
-        decision = await self._decide(principal, name, checked, session_id)
+            self._audit_invalid(principal, name, arguments, facts, "invalid arguments")
+            return _result("%s. Fix them and call again." % exc, "invalid")
+        scope = self._facade.scope()
+        try:
+            decision, facts = await self._decide(principal, name, checked, facts, scope)
+        except (UpstreamError, LegacyAuthError, SessionStoreUnavailableError) as exc:
+            logger.warning("tool=<%s>, error=<%s> | facts could not be resolved", name, type(exc).__name__)
+            if self._engine.audit is not None:
+                self._engine.audit.record_fault("server", principal, name, checked, type(exc).__name__, facts)
+            message = exc.message if isinstance(exc, UpstreamError) else _UNAVAILABLE
+            return _result(message, "fault")
         if not isinstance(decision, Allow):
             logger.info("tool=<%s>, user=<%s> | call denied by policy", name, principal.user_id)
-            return _error("%s %s" % (DENIED_PREFIX, decision.explain()), decision)
+            return _result("%s %s" % (DENIED_PREFIX, decision.explain()), "deny", decision)
         try:
-            value = await self._facade.invoke(name, checked)
+            value = await self._facade.invoke(name, checked, scope=scope)
         except (ToolCallError, ArgumentError) as exc:
-            return _error(str(exc), decision)
+            return _result(str(exc), "allow", decision, is_error=True)
         except FacadeError as exc:
             logger.warning("tool=<%s>, error=<%s> | facade failure", name, type(exc).__name__)
-            return _error(_UNAVAILABLE, decision)
+            return _result(_UNAVAILABLE, "allow", decision, is_error=True)
         except Exception:
             logger.exception("tool=<%s> | unexpected failure in facade operation", name)
-            return _error(_UNAVAILABLE, decision)
+            return _result(_UNAVAILABLE, "allow", decision, is_error=True)
         text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-        return CallToolResult(
-            content=[TextContent(type="text", text=text)],
-            is_error=False,
-            _meta=_decision_meta(decision),
-        )
+        return _result(text, "allow", decision, is_error=False)
 
     async def _decide(
-        self, principal: Principal, name: str, arguments: Mapping[str, Any], session_id: str | None
-    ) -> Decision:
-        spec = self._engine.catalog.get(name)
-        owner: str | None = None
-        # User-scoped calls name their owner in `user_id` (the engine reads it); others need a look-up.
-        if spec is not None and spec.resource not in ("none", "user"):
+        self,
+        principal: Principal,
+        name: str,
+        arguments: Mapping[str, Any],
+        facts: SessionFacts,
+        scope: Any,
+    ) -> tuple[Decision, SessionFacts]:
+        spec = self._engine.catalog[name]
+        if facts.session_id is not None:
             try:
-                owner = await self._owners.owner_of(spec, arguments)
-            except FacadeError as exc:
-                logger.debug("tool=<%s>, error=<%s> | owner not resolved", name, type(exc).__name__)
-        session_customer = self._session_customers.get(session_id) if session_id else None
-        facts = SessionFacts(
-            session_id=session_id, resource_owner_id=owner, session_customer_id=session_customer
-        )
-        decision = self._engine.check(principal, name, arguments, facts)
+                record = await self._sessions.open(facts.session_id, principal)
+            except SessionOwnershipError:
+                deny = Deny(name, (), ("this session belongs to another user; start a new session",))
+                return self._record(principal, name, arguments, deny, facts), facts
+            facts = SessionFacts(facts.session_id, None, record.subject_id)
+        owner: str | None = None
+        kind = spec.resource
+        if kind is not None and spec.resource_argument is not None:
+            owner = self._engine.resource_owner(name, arguments)
+            value = arguments.get(spec.resource_argument)
+            if owner is None and isinstance(value, str) and value:
+                owner = await self._facade.owner_of(kind, value, scope=scope)
+        facts = SessionFacts(facts.session_id, owner, facts.session_subject_id)
+        decision = self._engine.check(principal, name, arguments, facts, point="server")
         acted_for = decision.resource_owner_id
-        if isinstance(decision, Allow) and session_id and acted_for and session_customer is None:
-            self._remember_customer(session_id, acted_for)
+        if (
+            isinstance(decision, Allow)
+            and facts.session_id is not None
+            and acted_for is not None
+            and facts.session_subject_id is None
+        ):
+            pinned = await self._sessions.pin_subject(facts.session_id, principal, acted_for)
+            if pinned != acted_for:  # a concurrent call of this session pinned another subject first
+                facts = SessionFacts(facts.session_id, owner, pinned)
+                decision = self._engine.check(principal, name, arguments, facts, point="server")
+            else:
+                facts = facts.acting_for(acted_for)
+        return decision, facts
+
+    def _record(
+        self,
+        principal: Principal,
+        name: str,
+        arguments: Mapping[str, Any],
+        decision: Deny,
+        facts: SessionFacts,
+    ) -> Deny:
+        if self._engine.audit is not None:
+            self._engine.audit.record_decision("server", principal, name, arguments, decision, facts)
         return decision
 
-    def _remember_customer(self, session_id: str, owner: str) -> None:
-        self._session_customers[session_id] = owner
-        while len(self._session_customers) > _MAX_TRACKED_SESSIONS:
-            self._session_customers.popitem(last=False)
+    def _audit_invalid(
+        self, principal: Principal, name: str, arguments: Mapping[str, Any], facts: SessionFacts, why: str
+    ) -> None:
+        if self._engine.audit is not None:
+            deny = Deny(name, (), (why,))
+            self._engine.audit.record_decision("server", principal, name, arguments, deny, facts)
 
 
 def _to_mcp_tool(op: Operation) -> MCPTool:
-    read_only = op.access == "read"
+    read_only = op.read_only
     return MCPTool(
         name=op.name,
         description=op.description,
         input_schema=op.input_schema(),
         annotations=ToolAnnotations(
             read_only_hint=read_only,
-            destructive_hint=None if read_only else op.destructive,
+            destructive_hint=None if read_only else op.traits.destructive,  # pyright: ignore[reportAttributeAccessIssue]
             idempotent_hint=read_only,
             open_world_hint=False,
         ),
     )
 
 
-def _session_id(context: Context[Any, Any] | None) -> str | None:
-    """The conversation this call belongs to: the MCP session, else the agent's session header.
+def _transport_session(context: Context[Any, Any] | None) -> str | None:
+    """The server-held MCP transport session of this call (``Mcp-Session-Id``), as a store key.
 
-    Protocol 2026-07-28 is sessionless, so agent runtimes name their conversation in
-    `SESSION_HEADER`. The header is a grouping key chosen by the agent runtime, never an identity:
-    the principal always comes from the verified bearer token.
+    Used only for callers whose token carries no session claim (e.g. MCP Inspector with a user's own
+    token). The id is read from the server's own connection object, which the SDK created for a
+    session id it issued and validated, never from a request header (in the sessionless protocol a
+    header would be the client's choice). The store binds the key to the principal that opened it.
     """
     if context is None:
         return None
-    session_id: str | None = getattr(context, "session_id", None)
-    if session_id:
-        return session_id
     try:
-        headers = context.headers
+        session = context.request_context.session
     except (AttributeError, ValueError, RuntimeError):  # no request bound to this context
         return None
-    if headers is not None:
-        value = headers.get(SESSION_HEADER)
-        if value:
-            return value[:128]
-    return None
+    connection = getattr(session, "_connection", None)  # the SDK exposes it on the lowlevel Context only
+    session_id = getattr(connection, "session_id", None)
+    return transport_session_key(session_id) if isinstance(session_id, str) and session_id else None
 
 
-def _decision_meta(decision: Decision) -> dict[str, Any]:
-    return {
-        "bastion/decision": {
-            "allowed": decision.allowed,
-            "policy_ids": list(decision.policy_ids),
-            "reasons": list(decision.reasons),
-        }
-    }
+def _inside_tool_call() -> bool:
+    """Whether the current HTTP request is a ``tools/call`` (the SDK's internal tool listing)."""
+    request = _HTTP_REQUEST.get()
+    body = getattr(request, "_body", None)
+    if not isinstance(body, bytes | bytearray):
+        return False
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("method") == "tools/call"
 
 
-def _error(message: str, decision: Decision | None = None) -> CallToolResult:
+def _decision_meta(
+    outcome: Literal["allow", "deny", "invalid", "fault"], decision: Decision | None
+) -> DecisionMeta:
+    return DecisionMeta(
+        outcome=outcome,
+        allowed=decision is not None and decision.allowed,
+        policy_ids=list(decision.policy_ids) if decision is not None else [],
+        reasons=list(decision.reasons) if decision is not None else [],
+    )
+
+
+def _result(
+    message: str,
+    outcome: Literal["allow", "deny", "invalid", "fault"],
+    decision: Decision | None = None,
+    *,
+    is_error: bool = True,
+) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=message)],
-        is_error=True,
-        _meta=_decision_meta(decision) if decision is not None else None,
+        is_error=is_error,
+        _meta={DECISION_META_KEY: dict(_decision_meta(outcome, decision))},
     )

@@ -1,54 +1,59 @@
 """Tool catalog: every tool an agent might get, with the traits policies reason about.
 
-Traits (access kind, data classes, permission level, which argument names the customer) become Cedar
-action groups (see :mod:`bastion_policies._cedar_model`), so policies can say
-``action in AgentCore::Action::"WriteTools"`` instead of listing tools.
+Traits (access kind, data classes, permission level, which resource kind a call is scoped to) become
+Cedar action groups (see :mod:`bastion_policies._cedar_model`), so policies can say
+``action in AgentCore::Action::"WriteTools"`` instead of listing tools. Resource kinds and permission
+levels are declared by the domain (a product team's system), never by the core.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from enum import IntEnum
-from importlib import resources
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bastion_policies._errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_PERMISSION_LEVEL",
     "Access",
     "ArgType",
-    "PermissionLevel",
     "ResourceKind",
     "ToolArg",
     "ToolCatalog",
     "ToolSpec",
-    "retail_catalog",
 ]
 
 Access = Literal["read", "write", "generic"]
-ResourceKind = Literal["user", "order", "none"]
 ArgType = Literal["string", "integer", "boolean", "number", "string_list"]
 
-_RESOURCE_ARGUMENT: Mapping[str, str] = {"user": "user_id", "order": "order_id"}
+DEFAULT_PERMISSION_LEVEL = "PUBLIC"
+"""The permission level of a tool that declares none."""
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
-class PermissionLevel(IntEnum):
-    """How much a tool can reveal or change; higher is more sensitive."""
+@dataclass(frozen=True)
+class ResourceKind:
+    """A kind of record a domain's tools act on, and how its owner is known.
 
-    PUBLIC = 0
-    """No customer data (product catalog, arithmetic, hand-over to a human)."""
-    CUSTOMER_READ = 1
-    """Reads one customer's data."""
-    CUSTOMER_LOOKUP = 2
-    """Searches the customer directory (can reveal other customers)."""
-    CUSTOMER_WRITE = 3
-    """Changes one customer's data."""
+    Attributes:
+        name: The kind, e.g. ``"account"``; becomes the action group ``<Name>ScopedTools``.
+        argument: The tool argument holding the record's id.
+        self_owned: True when the id *is* the owner's principal id (e.g. a profile record keyed by
+            the user id), so no look-up is needed; False when the owner must be resolved (by the
+            MCP server, through the facade) before a call is decided.
+    """
+
+    name: str
+    argument: str
+    self_owned: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,13 +76,14 @@ class ToolSpec:
     """A tool and its policy-relevant traits.
 
     Attributes:
-        name: Tool name, e.g. ``"get_user_details"``.
-        access: ``"read"``, ``"write"`` or ``"generic"`` (neither reads nor writes customer data).
+        name: Tool name.
+        access: ``"read"``, ``"write"`` or ``"generic"`` (neither reads nor writes a record).
         data_classes: PII classes the tool handles, as Macie-style identifier ids
-            (``NAME``, ``ADDRESS``, ``EMAIL_ADDRESS``, ``PAYMENT_METHOD``, ...).
-        permission_level: How sensitive the tool is (:class:`PermissionLevel`).
-        resource: Which argument scopes the call to one customer: ``"user"`` (``user_id``),
-            ``"order"`` (``order_id``) or ``"none"``.
+            (``NAME``, ``ADDRESS``, ``EMAIL_ADDRESS``, ...).
+        permission_level: How sensitive the tool is, one of the domain's declared levels
+            (upper-case, e.g. ``"PUBLIC"``); becomes the action group ``PermissionLevel:<level>``.
+        resource: The resource kind a call is scoped to (see :class:`ResourceKind`), or None.
+        resource_argument: The argument naming that resource, or None.
         arguments: The tool's arguments, used to generate the Cedar schema.
         description: One line for humans.
     """
@@ -85,15 +91,11 @@ class ToolSpec:
     name: str
     access: Access
     data_classes: frozenset[str] = frozenset()
-    permission_level: PermissionLevel = PermissionLevel.PUBLIC
-    resource: ResourceKind = "none"
+    permission_level: str = DEFAULT_PERMISSION_LEVEL
+    resource: str | None = None
+    resource_argument: str | None = None
     arguments: tuple[ToolArg, ...] = ()
     description: str = ""
-
-    @property
-    def resource_argument(self) -> str | None:
-        """The argument naming the customer resource (``user_id``/``order_id``), or None."""
-        return _RESOURCE_ARGUMENT.get(self.resource)
 
 
 class _ArgModel(BaseModel):
@@ -108,53 +110,79 @@ class _ToolModel(BaseModel):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     access: Access
     data_classes: list[str] = Field(default_factory=list[str])
-    permission_level: PermissionLevel = PermissionLevel.PUBLIC
-    resource: ResourceKind = "none"
+    permission_level: str = DEFAULT_PERMISSION_LEVEL
+    resource: str | None = None
     args: list[_ArgModel] = Field(default_factory=list[_ArgModel])
     description: str = ""
 
-    @field_validator("permission_level", mode="before")
-    @classmethod
-    def _level_by_name(cls, value: object) -> object:
-        if isinstance(value, str):
-            try:
-                return PermissionLevel[value.upper()]
-            except KeyError:
-                names = ", ".join(level.name.lower() for level in PermissionLevel)
-                raise ValueError(f"unknown permission level {value!r}; use one of {names}") from None
-        return value
+
+class _KindModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    argument: str
+    self_owned: bool = False
 
 
 class _CatalogModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tools: list[_ToolModel]
+    resources: list[_KindModel] = Field(default_factory=list[_KindModel])
 
 
 class ToolCatalog:
-    """An ordered, name-indexed set of :class:`ToolSpec`.
+    """An ordered, name-indexed set of :class:`ToolSpec`, with the resource kinds they act on.
 
     Args:
         specs: The tools, in the order they should be listed.
+        resource_kinds: The resource kinds the tools may be scoped to.
 
     Raises:
-        ConfigurationError: If two tools share a name, or a scoped tool lacks its resource argument.
+        ConfigurationError: Two tools share a name; a tool is scoped to an undeclared resource kind
+            or lacks the kind's argument; a kind or level name is not a plain identifier.
     """
 
-    def __init__(self, specs: Iterable[ToolSpec]) -> None:
+    def __init__(self, specs: Iterable[ToolSpec], resource_kinds: Iterable[ResourceKind] = ()) -> None:
+        self._kinds: dict[str, ResourceKind] = {}
+        for kind in resource_kinds:
+            if not _NAME.match(kind.name):
+                raise ConfigurationError(
+                    f"Resource kind {kind.name!r}: use letters, digits and underscores (a letter first)."
+                )
+            if kind.name in self._kinds:
+                raise ConfigurationError(f"Resource kind {kind.name!r} is declared twice.")
+            self._kinds[kind.name] = kind
         self._specs: dict[str, ToolSpec] = {}
         for spec in specs:
-            if spec.name in self._specs:
-                raise ConfigurationError(f"Tool {spec.name!r} is listed twice in the catalog.")
-            arg = spec.resource_argument
-            if arg is not None and arg not in {a.name for a in spec.arguments}:
-                raise ConfigurationError(
-                    f"Tool {spec.name!r} is scoped by {spec.resource!r} but has no {arg!r} argument."
-                )
-            self._specs[spec.name] = spec
+            self._specs[spec.name] = self._checked(spec)
+
+    def _checked(self, spec: ToolSpec) -> ToolSpec:
+        if spec.name in self._specs:
+            raise ConfigurationError(f"Tool {spec.name!r} is listed twice in the catalog.")
+        if not _NAME.match(spec.permission_level.replace(":", "_")):
+            raise ConfigurationError(
+                f"Tool {spec.name!r}: permission level {spec.permission_level!r} is not a name."
+            )
+        if spec.resource is None:
+            return spec
+        kind = self._kinds.get(spec.resource)
+        if kind is None:
+            known = ", ".join(self._kinds) or "none declared"
+            raise ConfigurationError(
+                f"Tool {spec.name!r} is scoped to resource kind {spec.resource!r}, which is not declared "
+                f"(known: {known}); declare it with how its owner is resolved."
+            )
+        argument = spec.resource_argument or kind.argument
+        if argument != kind.argument or argument not in {a.name for a in spec.arguments}:
+            raise ConfigurationError(
+                f"Tool {spec.name!r} is scoped to {spec.resource!r} but has no {kind.argument!r} argument."
+            )
+        if spec.resource_argument is None:
+            spec = replace(spec, resource_argument=argument)
+        return spec
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ToolCatalog:
-        """Build a catalog from ``{"tools": [{"name", "access", "data_classes", ...}]}``.
+        """Build a catalog from ``{"tools": [{"name", "access", ...}], "resources": [{"name", "argument"}]}``.
 
         Raises:
             ConfigurationError: If the data does not match that shape.
@@ -163,17 +191,21 @@ class ToolCatalog:
             model = _CatalogModel.model_validate(data)
         except ValidationError as exc:
             raise ConfigurationError(f"Invalid tool catalog: {exc.errors()[0]['msg']}") from None
+        kinds = [ResourceKind(k.name, k.argument, k.self_owned) for k in model.resources]
         return cls(
-            ToolSpec(
-                name=t.name,
-                access=t.access,
-                data_classes=frozenset(t.data_classes),
-                permission_level=t.permission_level,
-                resource=t.resource,
-                arguments=tuple(ToolArg(a.name, a.type, a.required) for a in t.args),
-                description=t.description,
-            )
-            for t in model.tools
+            (
+                ToolSpec(
+                    name=t.name,
+                    access=t.access,
+                    data_classes=frozenset(t.data_classes),
+                    permission_level=t.permission_level.upper(),
+                    resource=None if t.resource in (None, "none") else t.resource,
+                    arguments=tuple(ToolArg(a.name, a.type, a.required) for a in t.args),
+                    description=t.description,
+                )
+                for t in model.tools
+            ),
+            kinds,
         )
 
     @classmethod
@@ -216,11 +248,15 @@ class ToolCatalog:
         """Tool names, in catalog order."""
         return tuple(self._specs)
 
+    @property
+    def resource_kinds(self) -> Mapping[str, ResourceKind]:
+        """The declared resource kinds by name."""
+        return dict(self._kinds)
+
+    @property
+    def permission_levels(self) -> tuple[str, ...]:
+        """The permission levels the tools use, sorted."""
+        return tuple(sorted({spec.permission_level for spec in self._specs.values()}))
+
     def __repr__(self) -> str:
         return f"ToolCatalog({list(self._specs)!r})"
-
-
-def retail_catalog() -> ToolCatalog:
-    """Return the 16 tau2-bench retail tools with their traits (from ``retail_tools.toml``)."""
-    text = resources.files("bastion_policies").joinpath("retail_tools.toml").read_text(encoding="utf-8")
-    return ToolCatalog.from_mapping(tomllib.loads(text))

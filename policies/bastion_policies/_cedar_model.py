@@ -4,7 +4,8 @@ AgentCore Gateway evaluates Cedar with principal ``AgentCore::OAuthUser::"<sub>"
 JWT claims as string tags), one action per tool ``AgentCore::Action::"<target>___<tool>"`` in
 ``CallTool`` in ``Mcp`` (the target itself is an action group), resource ``AgentCore::Gateway``, and
 the tool arguments at ``context.input``. Bastion adds, from the catalog, one action group per tool
-trait (``ReadTools``, ``WriteTools``, ``OrderScopedTools``, ``PII:EMAIL_ADDRESS``, ...) and, for
+trait (``ReadTools``, ``WriteTools``, ``<Kind>ScopedTools`` per declared resource kind,
+``PermissionLevel:<LEVEL>``, ``PII:EMAIL_ADDRESS``, ...) and, for
 Bastion-only policies, the session facts at ``context.bastion``. AgentCore knows neither; see
 :func:`export_agentcore_policies` for turning trait-group policies into plain AgentCore ones.
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import cedarpy
 
-from bastion_policies._catalog import PermissionLevel, ToolCatalog, ToolSpec
+from bastion_policies._catalog import ToolCatalog, ToolSpec
 from bastion_policies._errors import ConfigurationError
 from bastion_policies._principal import Principal
 
@@ -29,12 +30,13 @@ __all__ = [
     "ACTION_TYPE",
     "GATEWAY_TYPE",
     "PRINCIPAL_TYPE",
-    "SCOPE_GROUPS",
+    "UNSCOPED_GROUP",
     "action_entities",
     "action_id",
     "cedar_schema",
     "export_agentcore_policies",
     "principal_entity",
+    "scope_group",
     "trait_groups",
 ]
 
@@ -44,7 +46,7 @@ ACTION_TYPE = f"{NAMESPACE}::Action"
 GATEWAY_TYPE = f"{NAMESPACE}::Gateway"
 
 ACCESS_GROUPS = {"read": "ReadTools", "write": "WriteTools", "generic": "GenericTools"}
-SCOPE_GROUPS = {"user": "UserScopedTools", "order": "OrderScopedTools", "none": "UnscopedTools"}
+UNSCOPED_GROUP = "UnscopedTools"
 _PII_PREFIX = "PII:"
 _LEVEL_PREFIX = "PermissionLevel:"
 _CEDAR_TYPES = {
@@ -54,7 +56,7 @@ _CEDAR_TYPES = {
     "number": "decimal",
     "string_list": "Set<String>",
 }
-BASTION_FACT_KEYS = ("session_id", "resource_owner_id", "session_customer_id")
+BASTION_FACT_KEYS = ("session_id", "resource_owner_id", "session_subject_id")
 
 
 def action_id(target: str, tool: str) -> str:
@@ -62,20 +64,31 @@ def action_id(target: str, tool: str) -> str:
     return f"{target}___{tool}"
 
 
+def scope_group(kind: str | None) -> str:
+    """Return the action group of tools scoped to resource kind ``kind``.
+
+    ``"account"`` → ``"AccountScopedTools"``, ``"line_item"`` → ``"LineItemScopedTools"``; None →
+    ``"UnscopedTools"``.
+    """
+    if kind is None:
+        return UNSCOPED_GROUP
+    return "".join(part[:1].upper() + part[1:] for part in kind.split("_")) + "ScopedTools"
+
+
 def trait_groups(spec: ToolSpec) -> list[str]:
     """Return the trait action groups a tool belongs to (access, scope, level, data classes)."""
     groups = [
         ACCESS_GROUPS[spec.access],
-        SCOPE_GROUPS[spec.resource],
-        _LEVEL_PREFIX + spec.permission_level.name,
+        scope_group(spec.resource),
+        _LEVEL_PREFIX + spec.permission_level,
     ]
     groups += [_PII_PREFIX + dc for dc in sorted(spec.data_classes)]
     return groups
 
 
 def _all_trait_groups(catalog: ToolCatalog) -> list[str]:
-    fixed = [*ACCESS_GROUPS.values(), *SCOPE_GROUPS.values()]
-    fixed += [_LEVEL_PREFIX + level.name for level in PermissionLevel]
+    fixed = [*ACCESS_GROUPS.values(), *(scope_group(k) for k in catalog.resource_kinds), UNSCOPED_GROUP]
+    fixed += [_LEVEL_PREFIX + level for level in catalog.permission_levels]
     pii = sorted({_PII_PREFIX + dc for spec in catalog for dc in spec.data_classes})
     return fixed + pii
 
@@ -120,7 +133,7 @@ def _type_name(target: str, tool: str) -> str:
 
 def cedar_schema(
     catalog: ToolCatalog,
-    target: str = "retail",
+    target: str,
     *,
     include_trait_groups: bool = True,
     include_bastion_context: bool = True,
@@ -200,7 +213,7 @@ def _expand_scope(scope: dict[str, Any], members: dict[str, list[str]]) -> dict[
 
 
 def export_agentcore_policies(
-    policy_text: str, catalog: ToolCatalog, *, target: str = "retail", gateway_arn: str
+    policy_text: str, catalog: ToolCatalog, *, target: str, gateway_arn: str
 ) -> str:
     """Rewrite portable Bastion policies into policies AgentCore Policy accepts as they are.
 

@@ -13,28 +13,28 @@ class SessionFacts:
     """What Bastion knows about the session that AgentCore cannot see (``context.bastion``).
 
     Attributes:
-        session_id: The chat/MCP session id (recorded in the audit log).
-        resource_owner_id: The user id of the customer owning the call's resource, when the caller
-            looked it up (e.g. the order's ``user_id`` for order-scoped tools). For user-scoped
-            tools the engine uses the ``user_id`` argument itself. None means unknown: rules that need
-            it fail closed.
-        session_customer_id: The customer this session already acts for, or None before the first
-            customer-scoped call.
+        session_id: The session the call belongs to, from the verified token (or the MCP transport
+            session); None when the call has none (rules that need one deny).
+        resource_owner_id: The principal id owning the call's resource, as resolved by the MCP
+            server (for self-owned resource kinds the engine reads the argument itself). None means
+            unknown: rules that need it fail closed.
+        session_subject_id: Whose records this session already acts on (pinned by the first
+            allowed resource-scoped call), or None before that.
     """
 
     session_id: str | None = None
     resource_owner_id: str | None = None
-    session_customer_id: str | None = None
+    session_subject_id: str | None = None
 
-    def acting_for(self, customer_id: str | None) -> SessionFacts:
-        """Return these facts with ``session_customer_id`` pinned to ``customer_id`` (if unset).
+    def acting_for(self, subject_id: str | None) -> SessionFacts:
+        """Return these facts with ``session_subject_id`` pinned to ``subject_id`` (if unset).
 
-        Call it after an allowed customer-scoped call (``decision.resource_owner_id``) so the
-        one-customer-per-session rule applies to the next calls.
+        Call it after an allowed resource-scoped call (``decision.resource_owner_id``) so rules such
+        as "one subject per session" apply to the next calls.
         """
-        if self.session_customer_id is not None or customer_id is None:
+        if self.session_subject_id is not None or subject_id is None:
             return self
-        return replace(self, session_customer_id=customer_id)
+        return replace(self, session_subject_id=subject_id)
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class _DecisionBase:
     policy_ids: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
     resource_owner_id: str | None = None
-    """The customer the call was evaluated as acting on, when known."""
+    """The owner of the record the call was evaluated as acting on, when known."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Allow(_DecisionBase):
         tool: Tool name.
         policy_ids: ``@id`` of each permit policy that matched.
         reasons: ``@reason`` of those policies, in the same order.
-        resource_owner_id: The customer the call acts on, when known.
+        resource_owner_id: The owner of the record the call acts on, when known.
     """
 
     kind: Literal["allow"] = "allow"
@@ -65,7 +65,7 @@ class Allow(_DecisionBase):
         return True
 
     def explain(self) -> str:
-        """One short human line, e.g. ``allow get_user_details: customers may ... [customer-own-profile]``."""
+        """One short human line, e.g. ``allow read_profile: members may read their profile [own-profile]``."""
         why = "; ".join(self.reasons) or "permitted"
         return f"allow {self.tool}: {why} [{', '.join(self.policy_ids)}]"
 
@@ -78,7 +78,7 @@ class Deny(_DecisionBase):
         tool: Tool name.
         policy_ids: ``@id`` of each forbid policy that matched (empty when nothing permitted it).
         reasons: Why, in words an end user or a model can act on.
-        resource_owner_id: The customer the call acts on, when known.
+        resource_owner_id: The owner of the record the call acts on, when known.
     """
 
     kind: Literal["deny"] = "deny"
@@ -89,7 +89,7 @@ class Deny(_DecisionBase):
         return False
 
     def explain(self) -> str:
-        """One short human line, e.g. ``deny find_user_id_by_email: no policy permits customer to ...``."""
+        """One short human line, e.g. ``deny search: no policy permits member to call search``."""
         why = "; ".join(self.reasons) or "denied"
         ids = f" [{', '.join(self.policy_ids)}]" if self.policy_ids else ""
         return f"deny {self.tool}: {why}{ids}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +20,8 @@ from typing import Any
 
 import cedarpy
 
-from bastion_policies._audit import AuditLog
-from bastion_policies._catalog import ToolCatalog, ToolSpec, retail_catalog
+from bastion_policies._audit import AuditLog, EnforcementPoint
+from bastion_policies._catalog import ToolCatalog, ToolSpec
 from bastion_policies._cedar_model import (
     ACTION_TYPE,
     GATEWAY_TYPE,
@@ -33,17 +35,18 @@ from bastion_policies._decision import Allow, Decision, Deny, SessionFacts
 from bastion_policies._errors import ConfigurationError
 from bastion_policies._principal import Principal
 
-__all__ = ["DEFAULT_GATEWAY", "POLICY_DIR", "Binding", "PolicyEngine"]
+__all__ = ["BASTION_POLICY_SUFFIX", "DEFAULT_GATEWAY", "Binding", "PolicyEngine"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_GATEWAY = "bastion-local-gateway"
 """Resource id used locally (``AgentCore::Gateway::"bastion-local-gateway"``)."""
 
-POLICY_DIR = Path(__file__).resolve().parent.parent
-"""Where ``retail.cedar``, ``retail.bastion.cedar`` and ``retail.cedarschema`` live."""
+BASTION_POLICY_SUFFIX = ".bastion.cedar"
+"""Policy files named ``*.bastion.cedar`` are Bastion-only: they may read ``context.bastion``."""
 
-_BASTION_SUFFIX = ".bastion.cedar"
+_BASTION_SUFFIX = BASTION_POLICY_SUFFIX
+_CACHE_SIZE = 4096
 _ERRORED_POLICY = re.compile(r"policy `([^`]+)`")
 
 
@@ -125,15 +128,20 @@ class Binding:
 class PolicyEngine:
     """Evaluates Cedar policies for tool binding and tool calls.
 
-    Use :meth:`from_files` or :meth:`retail`. The engine is immutable and thread-safe.
+    The engine is immutable and thread-safe. Per principal it builds the Cedar entities once and
+    caches the binding (both are pure functions of the principal, the catalog and the policies), so
+    a check costs one Cedar evaluation whatever the catalog size.
 
     Args:
         sources: ``(name, cedar_text)`` pairs; a name ending in ``.bastion.cedar`` marks a
             Bastion-only file (checks only).
         catalog: The tools.
-        target: Gateway target name; tool actions are ``AgentCore::Action::"<target>___<tool>"``.
+        target: Gateway target name (the domain's); tool actions are
+            ``AgentCore::Action::"<target>___<tool>"``.
         gateway: Resource id (gateway ARN or name).
-        audit: Where to record decisions (every check, one summary per bind), or None.
+        audit: Where to record decisions (every check, one summary per audited bind), or None.
+        cache_size: How many principals' entities and bindings are kept (least recently used first
+            out; a dropped entry is rebuilt on the next use, never changing a decision).
 
     Raises:
         ConfigurationError: If a file does not parse or validate against the schema generated from
@@ -145,9 +153,10 @@ class PolicyEngine:
         sources: Sequence[tuple[str, str]],
         catalog: ToolCatalog,
         *,
-        target: str = "retail",
+        target: str,
         gateway: str = DEFAULT_GATEWAY,
         audit: AuditLog | None = None,
+        cache_size: int = _CACHE_SIZE,
     ) -> None:
         self.catalog = catalog
         self.target = target
@@ -171,6 +180,11 @@ class PolicyEngine:
         if duplicates:
             raise ConfigurationError(f"Policy ids must be unique; repeated: {', '.join(duplicates)}.")
         self._entities = cedarpy.Entities.from_json_str(json.dumps(action_entities(catalog, target)))
+        self._self_owned = {k.name for k in catalog.resource_kinds.values() if k.self_owned}
+        self._cache_size = max(cache_size, 1)
+        self._principal_cache: OrderedDict[Principal, cedarpy.Entities] = OrderedDict()
+        self._bind_cache: OrderedDict[tuple[Principal, tuple[str, ...]], Binding] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def from_files(
@@ -178,7 +192,7 @@ class PolicyEngine:
         policy_paths: Sequence[Path],
         catalog: ToolCatalog,
         *,
-        target: str = "retail",
+        target: str,
         gateway: str = DEFAULT_GATEWAY,
         audit: AuditLog | None = None,
     ) -> PolicyEngine:
@@ -195,12 +209,6 @@ class PolicyEngine:
                 raise ConfigurationError(f"Cannot read policy file {path}: {exc.strerror}.") from None
         return cls(sources, catalog, target=target, gateway=gateway, audit=audit)
 
-    @classmethod
-    def retail(cls, audit: AuditLog | None = None, *, gateway: str = DEFAULT_GATEWAY) -> PolicyEngine:
-        """The retail engine: ``retail.cedar`` + ``retail.bastion.cedar`` over :func:`retail_catalog`."""
-        paths = [POLICY_DIR / "retail.cedar", POLICY_DIR / "retail.bastion.cedar"]
-        return cls.from_files(paths, retail_catalog(), gateway=gateway, audit=audit)
-
     @property
     def policy_ids(self) -> tuple[str, ...]:
         """Every policy ``@id``, in file order."""
@@ -208,24 +216,48 @@ class PolicyEngine:
 
     # ------------------------------------------------------------------ binding
     def bind(
-        self, principal: Principal, tool_names: Sequence[str] | None = None, *, session_id: str | None = None
+        self,
+        principal: Principal,
+        tool_names: Sequence[str] | None = None,
+        *,
+        session_id: str | None = None,
+        audit: bool = True,
     ) -> Binding:
         """Return the tools ``principal`` may be given, with a decision per tool.
 
-        Evaluates the portable policies with the facts known before any call: for user-scoped tools
-        the ``user_id`` argument is the principal's own id (the most a call could be allowed);
-        Bastion-only session rules never hide a tool here (they deny calls in :meth:`check`). So a
-        tool that some call would allow is always bound.
+        Evaluates the portable policies with the facts known before any call: for tools scoped to a
+        self-owned resource kind the resource argument is the principal's own id (the most a call
+        could be allowed); Bastion-only session rules never hide a tool here (they deny calls in
+        :meth:`check`). So a tool that some call would allow is always bound. The result is cached
+        per principal and tool list.
 
         Args:
             principal: Who to bind for.
             tool_names: Tools to consider (default: the whole catalog); unknown names are denied.
             session_id: Recorded in the audit log.
+            audit: Record the binding (enforcement point ``list``); False for internal look-ups
+                that show nothing to the caller.
 
         Returns:
             The binding.
         """
-        names = list(tool_names) if tool_names is not None else list(self.catalog.names)
+        names = tuple(tool_names) if tool_names is not None else self.catalog.names
+        key = (principal, names)
+        with self._cache_lock:
+            binding = self._bind_cache.get(key)
+            if binding is not None:
+                self._bind_cache.move_to_end(key)
+        if binding is None:
+            binding = self._bind(principal, names)
+            with self._cache_lock:
+                self._bind_cache[key] = binding
+                while len(self._bind_cache) > self._cache_size:
+                    self._bind_cache.popitem(last=False)
+        if audit and self.audit is not None:
+            self.audit.record_list(principal, binding.tool_names, binding.denied, session_id)
+        return binding
+
+    def _bind(self, principal: Principal, names: Sequence[str]) -> Binding:
         decisions: dict[str, Decision] = {}
         known: list[ToolSpec] = []
         for name in names:
@@ -244,10 +276,7 @@ class PolicyEngine:
                 decisions[spec.name] = self._interpret(self._portable, principal, spec, result, None)
         ordered = {name: decisions[name] for name in names}
         specs = tuple(self.catalog[n] for n, d in ordered.items() if d.allowed)
-        binding = Binding(principal, ordered, specs)
-        if self.audit is not None:
-            self.audit.record_bind(principal, binding.tool_names, binding.denied, session_id)
-        return binding
+        return Binding(principal, ordered, specs)
 
     # ------------------------------------------------------------------ checks
     def check(
@@ -256,32 +285,54 @@ class PolicyEngine:
         tool: str,
         arguments: Mapping[str, Any] | None,
         facts: SessionFacts | None = None,
+        *,
+        point: EnforcementPoint = "server",
+        portable_only: bool = False,
     ) -> Decision:
         """Decide one tool call with its arguments and the session's facts.
 
-        Every policy (portable and Bastion-only) applies; arguments are validated against the
-        tool's Cedar input type. Never raises for bad input: an unknown tool, arguments that do not
-        fit the schema, or a policy that cannot be evaluated all give a :class:`Deny`.
+        Every policy (portable and Bastion-only) applies, unless ``portable_only``; arguments are
+        validated against the tool's Cedar input type. Never raises for bad input: an unknown tool,
+        arguments that do not fit the schema, or a policy that cannot be evaluated all give a
+        :class:`Deny`. Exactly one audit record is written per call.
 
         Args:
             principal: The caller.
             tool: Tool name.
             arguments: The call's arguments (None values count as absent).
             facts: Session facts; None means none are known (rules needing them deny).
+            point: The enforcement point deciding (``agent`` pre-check or ``server``), for the audit.
+            portable_only: Apply only the portable policies, which need no session facts: what an
+                agent runtime can decide before sending a call (the MCP server then decides with
+                the facts it resolves).
 
         Returns:
             :class:`Allow` or :class:`Deny` with policy ids and reasons.
         """
         facts = facts or SessionFacts()
-        decision = self._check(principal, tool, arguments, facts)
-        logger.debug("tool=<%s>, decision=<%s> | checked", tool, decision.kind)
+        decision = self._check(principal, tool, arguments, facts, portable_only=portable_only)
+        logger.debug("tool=<%s>, decision=<%s>, point=<%s> | checked", tool, decision.kind, point)
         if self.audit is not None:
             safe_args: Mapping[str, Any] = arguments if isinstance(arguments, Mapping) else {}
-            self.audit.record_check(principal, tool, safe_args, decision, facts.session_id)
+            self.audit.record_decision(point, principal, tool, safe_args, decision, facts)
         return decision
 
+    def resource_owner(self, tool: str, arguments: Mapping[str, Any]) -> str | None:
+        """The owner a call names itself: the resource argument of a self-owned kind, else None."""
+        spec = self.catalog.get(tool)
+        if spec is None or spec.resource not in self._self_owned or spec.resource_argument is None:
+            return None
+        value = arguments.get(spec.resource_argument)
+        return value if isinstance(value, str) and value else None
+
     def _check(
-        self, principal: Principal, tool: str, arguments: Mapping[str, Any] | None, facts: SessionFacts
+        self,
+        principal: Principal,
+        tool: str,
+        arguments: Mapping[str, Any] | None,
+        facts: SessionFacts,
+        *,
+        portable_only: bool,
     ) -> Decision:
         spec = self.catalog.get(tool)
         if spec is None:
@@ -290,31 +341,49 @@ class PolicyEngine:
             return _bad_arguments(spec)
         call_input = {str(k): _jsonable(v) for k, v in (arguments or {}).items() if v is not None}
         owner = facts.resource_owner_id
-        if spec.resource == "user":
-            value = call_input.get("user_id")
+        if spec.resource in self._self_owned and spec.resource_argument is not None:
+            value = call_input.get(spec.resource_argument)
             owner = value if isinstance(value, str) else None
-        bastion = {
-            "session_id": facts.session_id,
-            "resource_owner_id": owner,
-            "session_customer_id": facts.session_customer_id,
-        }
-        bastion_ctx = {k: v for k, v in bastion.items() if v is not None}
+        compiled = self._portable if portable_only else self._all
+        bastion_ctx: dict[str, str] | None = None
+        if not portable_only:
+            bastion = {
+                "session_id": facts.session_id,
+                "resource_owner_id": owner,
+                "session_subject_id": facts.session_subject_id,
+            }
+            bastion_ctx = {k: v for k, v in bastion.items() if v is not None}
         request = self._request(principal, spec, call_input, bastion_ctx)
         try:
             result = cedarpy.is_authorized(
-                request, self._all.policy_set, self._principal_entities(principal), schema=self._schema
+                request,
+                compiled.policy_set,
+                self._principal_entities(principal),
+                schema=None if portable_only else self._schema,
             )
         except (TypeError, ValueError) as exc:
             logger.debug("tool=<%s>, error=<%s> | request could not be built", tool, exc)
             return _bad_arguments(spec)
-        return self._interpret(self._all, principal, spec, result, owner)
+        return self._interpret(compiled, principal, spec, result, owner)
 
     # ------------------------------------------------------------------ helpers
     def _principal_entities(self, principal: Principal) -> cedarpy.Entities:
-        return self._entities.with_added_json_str(json.dumps([principal_entity(principal)]))
+        with self._cache_lock:
+            entities = self._principal_cache.get(principal)
+            if entities is not None:
+                self._principal_cache.move_to_end(principal)
+                return entities
+        entities = self._entities.with_added_json_str(json.dumps([principal_entity(principal)]))
+        with self._cache_lock:
+            self._principal_cache[principal] = entities
+            while len(self._principal_cache) > self._cache_size:
+                self._principal_cache.popitem(last=False)
+        return entities
 
     def _bind_input(self, principal: Principal, spec: ToolSpec) -> dict[str, Any]:
-        return {"user_id": principal.user_id} if spec.resource == "user" else {}
+        if spec.resource in self._self_owned and spec.resource_argument is not None:
+            return {spec.resource_argument: principal.user_id}
+        return {}
 
     def _request(
         self, principal: Principal, spec: ToolSpec, call_input: dict[str, Any], bastion: dict[str, str] | None

@@ -29,7 +29,7 @@ from bastion_policies._errors import (
     UnknownGroupError,
     UnsignedTokenError,
 )
-from bastion_policies._principal import KNOWN_GROUPS, Principal
+from bastion_policies._principal import Principal
 
 __all__ = ["JwtIssuer", "JwtVerifier", "load_or_create_secret"]
 
@@ -156,7 +156,8 @@ class JwtVerifier:
         secret: Shared secret, at least 32 bytes.
         issuer: Expected ``iss``.
         audience: Expected ``aud``.
-        known_groups: Groups that exist; a token naming any other group is refused.
+        known_groups: Groups that exist (the domain's groups); a token naming any other group is
+            refused.
         leeway_seconds: Clock skew tolerated on ``exp``/``nbf``/``iat``.
         clock: Time source in epoch seconds (default :func:`time.time`).
 
@@ -170,7 +171,7 @@ class JwtVerifier:
         *,
         issuer: str = "bastion-dev",
         audience: str = "bastion",
-        known_groups: Iterable[str] = KNOWN_GROUPS,
+        known_groups: Iterable[str],
         leeway_seconds: int = 0,
         clock: Clock | None = None,
     ) -> None:

@@ -1,4 +1,4 @@
-"""The person a session acts for, and the user groups Bastion knows."""
+"""The person a session acts for."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from types import MappingProxyType
 
 from bastion_policies._errors import ConfigurationError
 
-__all__ = ["KNOWN_GROUPS", "Principal"]
-
-KNOWN_GROUPS: frozenset[str] = frozenset({"customer", "support_agent", "support_readonly", "supervisor"})
-"""The user groups the retail policies give meaning to; any other group in a token is refused."""
+__all__ = ["Principal"]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -23,7 +20,7 @@ class Principal:
 
     Attributes:
         user_id: The JWT ``sub``; becomes the Cedar entity id and its ``id`` attribute.
-        groups: The user's groups (JWT ``groups`` claim), e.g. ``("customer",)``.
+        groups: The user's groups (JWT ``groups`` claim), e.g. ``("support",)``.
         tenant: The tenant claim, if any.
         claims: Every other JWT claim as a string (numbers as text, arrays/objects as JSON text),
             exactly as AgentCore turns claims into principal tags.

@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
+from functools import cache
 
-from bastion_mcp import SESSION_HEADER
+import httpx2
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, TextContent
 
 __all__ = ["connect", "result_text"]
 
 
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    # One context per process: building one costs ~17 ms, and a new client per MCP connection
+    # would otherwise pay it every time (even on plain-HTTP loopback).
+    return ssl.create_default_context()
+
+
 @asynccontextmanager
-async def connect(url: str, token: str, *, session_id: str | None = None) -> AsyncGenerator[Client]:
+async def connect(url: str, token: str) -> AsyncGenerator[Client]:
     """Open an MCP session over streamable HTTP that carries ``Authorization: Bearer <token>``.
+
+    The session a call belongs to travels inside the token (a signed ``sid`` claim minted by token
+    exchange), never as a header of the client's choosing.
 
     Args:
         url: The server's streamable-HTTP endpoint (e.g. ``http://127.0.0.1:8102/mcp``).
-        token: The user's JWT.
-        session_id: The conversation these calls belong to, sent as ``x-bastion-session-id`` so the
-            server can apply per-session rules (e.g. one customer per support session).
+        token: A user's JWT or an exchanged MCP access token.
 
     Yields:
         A connected `mcp.client.Client`.
     """
     headers = {"Authorization": "Bearer " + token}
-    if session_id is not None:
-        headers[SESSION_HEADER] = session_id
-    http = create_mcp_http_client(headers=headers)
+    http = httpx2.AsyncClient(
+        headers=headers,
+        timeout=httpx2.Timeout(30.0, read=300.0),
+        follow_redirects=True,
+        verify=_ssl_context(),
+    )
     async with http, Client(streamable_http_client(url, http_client=http)) as client:
         yield client
 

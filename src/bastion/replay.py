@@ -1,9 +1,9 @@
 """Replay the benchmark's expected actions through the MCP server and hash the final database.
 
 This is how QA checks facade fidelity: each task's actions (tau2-bench action format,
-``{"task_id", "actions": [{"name", "arguments"}]}``) are called as MCP tools by a ``support_agent``
-against a fresh legacy database, and the resulting database is hashed exactly as tau2-bench does
-(see ``shared/data/tau2-retail/SOURCE.md``).
+``{"task_id", "actions": [{"name", "arguments"}]}``) are called as MCP tools by a principal with the
+domain's full-access groups against a fresh legacy database, and the resulting database is hashed
+exactly as tau2-bench does (see the data's ``SOURCE.md``).
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from bastion_core import BastionUsageError
-from bastion_legacy import db_sha256
+from bastion_policies import Principal
 
 from bastion.mcp_client import connect, result_text
-from bastion.stack import RetailStack
+from bastion.stack import Stack
 
 __all__ = ["ActionOutcome", "ReplayError", "ReplayTask", "TaskOutcome", "read_tasks", "replay"]
 
 REPLAY_USER = "qa-replay"
-REPLAY_GROUP = "support_agent"
 
 
 class ReplayError(BastionUsageError, ValueError):
@@ -108,21 +107,35 @@ def _parse_line(line: str, number: int) -> ReplayTask:
     return ReplayTask(task_id=str(raw["task_id"]), actions=tuple(actions))
 
 
-async def replay(stack: RetailStack, tasks: Iterable[ReplayTask]) -> AsyncIterator[TaskOutcome]:
+async def replay(stack: Stack, tasks: Iterable[ReplayTask]) -> AsyncIterator[TaskOutcome]:
     """Replay tasks one by one, each on a fresh database and in its own MCP session.
 
+    The replaying principal has the domain's ``full_access_groups``; each task runs in its own
+    conversation (an exchanged token with its own signed session claim).
+
     Args:
-        stack: A started stack (legacy API + MCP server).
+        stack: A started stack with the domain's stand-in (legacy system + MCP server).
         tasks: The tasks to replay.
 
     Yields:
         One `TaskOutcome` per task, in order.
+
+    Raises:
+        ReplayError: The stack runs against a real legacy system (no stand-in to reset and hash),
+            or the domain declares no full-access group.
     """
-    token = stack.issuer.issue(REPLAY_USER, [REPLAY_GROUP])
+    standin = stack.standin
+    if standin is None:
+        raise ReplayError("replay needs the domain's stand-in legacy system; unset BASTION_LEGACY_URL")
+    groups = stack.domain.full_access_groups
+    if not groups:
+        raise ReplayError("domain %r declares no full_access_groups to replay as" % stack.domain.name)
+    principal = Principal(REPLAY_USER, groups)
     for task in tasks:
-        stack.store.reset()
+        standin.reset()
         outcomes: list[ActionOutcome] = []
-        async with connect(stack.urls.mcp, token, session_id="replay-" + task.task_id) as client:
+        token = stack.mcp_token(principal, "replay-" + task.task_id)
+        async with connect(stack.urls.mcp, token) as client:
             for action in task.actions:
                 result = await client.call_tool(action["name"], action["arguments"])
                 text = result_text(result)
@@ -130,6 +143,4 @@ async def replay(stack: RetailStack, tasks: Iterable[ReplayTask]) -> AsyncIterat
                     outcomes.append(ActionOutcome(name=action["name"], ok=False, error=text))
                 else:
                     outcomes.append(ActionOutcome(name=action["name"], ok=True, result=text))
-        yield TaskOutcome(
-            task_id=task.task_id, actions=outcomes, final_db_sha256=db_sha256(stack.store.export())
-        )
+        yield TaskOutcome(task_id=task.task_id, actions=outcomes, final_db_sha256=standin.state_hash())

@@ -1,33 +1,44 @@
-"""The retail reference deployment wired in one process: legacy API, MCP server, chat endpoint.
+"""One domain's deployment wired in one process: legacy stand-in, MCP server, chat and AgentCore.
 
 Each part is a separate ASGI app on its own loopback port, talking to the others over HTTP exactly as
-separate deployments would (facade → legacy over OAuth2; agent → MCP server with the user's JWT).
+separate deployments would (facade → legacy system with its own auth hop; agent → MCP server with a
+short-lived exchanged token). Nothing here names a domain: everything domain-specific comes from the
+:class:`~bastion.domain.Domain`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from bastion_agents import (
-    RETAIL_OWNER_LOOKUPS,
-    AgentFactory,
-    create_agentcore_app,
-    create_chat_app,
-    retail_system_prompt,
+from bastion_agents import AgentFactory, create_agentcore_app, create_chat_app
+from bastion_mcp import (
+    JwtTokenVerifier,
+    PolicyBoundServer,
+    RedisSessionStore,
+    SessionStore,
+    SqliteSessionStore,
 )
-from bastion_facades import LegacyClient, RetailFacade
-from bastion_legacy import LegacyConfig, LegacyStore, create_app
-from bastion_mcp import create_retail_server
-from bastion_policies import AuditLog, JwtIssuer, JwtVerifier, PolicyEngine, Principal, load_or_create_secret
+from bastion_policies import (
+    AuditLog,
+    ExchangedTokenVerifier,
+    JwtIssuer,
+    JwtVerifier,
+    Principal,
+    TokenExchanger,
+    derive_exchange_secret,
+    load_or_create_secret,
+)
 from strands.models import Model
 
+from bastion.domain import Domain, DomainError, LegacyConnection, LegacyStandin, StandinConfig
 from bastion.servers import BoundSocket, ServerGroup, ServerStartError, bind_loopback
 from bastion.settings import Settings
 
-__all__ = ["JWT_AUDIENCE", "JWT_ISSUER", "RetailStack", "StackUrls", "identity_from_settings"]
+__all__ = ["JWT_AUDIENCE", "JWT_ISSUER", "Stack", "StackUrls", "identity_from_settings", "secure_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +46,20 @@ JWT_ISSUER = "bastion-dev"
 JWT_AUDIENCE = "bastion"
 
 
+def secure_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make it private to this user (mode 0700)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
 @dataclass(frozen=True)
 class StackUrls:
     """Where the running parts listen.
 
     Attributes:
-        legacy: Base URL of the legacy retail API.
-        mcp: URL of the retail MCP server's streamable-HTTP endpoint.
+        legacy: Base URL of the legacy system (the stand-in when one runs).
+        mcp: URL of the MCP server's streamable-HTTP endpoint.
         chat: Base URL of the chat endpoint, or None when the stack runs without it.
         agentcore: Base URL of the AgentCore-compatible runtime, or None.
     """
@@ -52,42 +70,53 @@ class StackUrls:
     agentcore: str | None = None
 
 
-def identity_from_settings(settings: Settings) -> tuple[JwtIssuer, JwtVerifier]:
+def identity_from_settings(settings: Settings, groups: frozenset[str]) -> tuple[JwtIssuer, JwtVerifier]:
     """The dev JWT issuer and verifier, sharing the HS256 secret kept in the state directory.
 
     Args:
         settings: Supplies the state directory and token lifetime.
+        groups: The domain's groups (a token naming another is refused).
 
     Returns:
         ``(issuer, verifier)``; the secret file is created on first use (mode 0600).
     """
-    secret = load_or_create_secret(settings.state_dir)
+    secret = load_or_create_secret(secure_dir(settings.state_dir))
     issuer = JwtIssuer(secret, issuer=JWT_ISSUER, audience=JWT_AUDIENCE, ttl_seconds=settings.jwt_ttl_seconds)
-    verifier = JwtVerifier(secret, issuer=JWT_ISSUER, audience=JWT_AUDIENCE)
+    verifier = JwtVerifier(secret, issuer=JWT_ISSUER, audience=JWT_AUDIENCE, known_groups=groups)
     return issuer, verifier
 
 
-class RetailStack:
-    """Legacy API + retail MCP server (+ chat endpoint when a model is given), on loopback.
+def open_session_store(settings: Settings) -> SessionStore:
+    """The server-side session store: Redis when ``BASTION_REDIS_URL`` is set, else SQLite (state dir)."""
+    if settings.redis_url:
+        return RedisSessionStore.from_url(settings.redis_url, idle_seconds=settings.session_idle_seconds)
+    return SqliteSessionStore(
+        secure_dir(settings.state_dir) / "sessions.sqlite3", idle_seconds=settings.session_idle_seconds
+    )
+
+
+class Stack:
+    """A domain's legacy system (stand-in) + MCP server (+ chat endpoint when a model is given), on loopback.
 
     Args:
         settings: Ports, state directory, data directory, credentials.
+        domain: The domain to serve.
         model: The model for the chat endpoint (a spec string or a Strands model); None runs
             without the chat endpoint (e.g. for ``bastion replay``).
-        db_path: The legacy SQLite file; defaults to ``<state_dir>/legacy.sqlite3``.
+        db_path: The stand-in's database file; defaults to ``<state_dir>/legacy.sqlite3``.
         ephemeral_ports: Ignore the configured ports and let the OS pick free ones.
-        compact_prompt: Use the short system prompt (for small local models, where every prompt
-            token costs latency).
-        agentcore: Also serve the Bedrock AgentCore Runtime contract (``POST /invocations``,
-            ``GET /ping``) on ``settings.agentcore_port``, on the same agent factory.
+        compact_prompt: Use the domain's short system prompt (for small local models).
+        agentcore: Also serve the Bedrock AgentCore Runtime contract on ``settings.agentcore_port``.
 
     Raises:
-        ServerStartError: From `start`, when a port is taken or an app fails to start.
+        DomainError: The domain has no stand-in and no ``BASTION_LEGACY_URL`` is configured.
+        ServerStartError: A port is taken or an app fails to start.
     """
 
     def __init__(
         self,
         settings: Settings,
+        domain: Domain,
         *,
         model: str | Model | None,
         db_path: Path | None = None,
@@ -96,20 +125,35 @@ class RetailStack:
         agentcore: bool = False,
     ) -> None:
         self.settings = settings
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        self.issuer, self.verifier = identity_from_settings(settings)
-        self.audit = AuditLog(settings.state_dir / "audit.jsonl")
-        self.engine = PolicyEngine.retail(audit=self.audit)
-        self.legacy_config = LegacyConfig(
-            db_path=db_path or settings.state_dir / "legacy.sqlite3",
-            seed_path=settings.db_seed_path,
-            client_id=settings.legacy_client_id,
-            client_secret=settings.legacy_client_secret.get_secret_value(),
-            token_ttl_seconds=settings.legacy_token_ttl_seconds,
+        self.domain = domain
+        state = secure_dir(settings.state_dir)
+        self.issuer, user_verifier = identity_from_settings(settings, domain.groups)
+        secret = load_or_create_secret(state)
+        self.exchanger = TokenExchanger(derive_exchange_secret(secret))
+        self.verifier = ExchangedTokenVerifier(derive_exchange_secret(secret), user_verifier=user_verifier)
+        self.user_verifier = user_verifier
+        self.audit = AuditLog(state / "audit.jsonl", digest_key=derive_exchange_secret(secret + b"audit"))
+        self.engine = domain.engine(audit=self.audit)
+        client_id = settings.legacy_client_id or domain.legacy_client_id
+        client_secret = (
+            settings.legacy_client_secret.get_secret_value()
+            if settings.legacy_client_secret is not None
+            else domain.legacy_client_secret
         )
-        self.store = LegacyStore.open(self.legacy_config.db_path, self.legacy_config.seed_path)
+        self.standin: LegacyStandin | None = None
+        if settings.legacy_url is None:
+            if domain.standin is None:
+                raise DomainError(
+                    f"domain {domain.name!r} has no stand-in legacy system; set BASTION_LEGACY_URL."
+                )
+            data_dir = settings.data_dir or (domain.default_data_dir() if domain.default_data_dir else None)
+            if data_dir is None:
+                raise DomainError(f"domain {domain.name!r}: set BASTION_DATA_DIR to its seed data folder.")
+            self.standin = domain.standin(
+                StandinConfig(db_path or state / "legacy.sqlite3", data_dir, client_id, client_secret)
+            )
+        self.sessions = open_session_store(settings)
         host = settings.host
-
         bound: list[BoundSocket] = []
 
         def bind(configured: int) -> BoundSocket:
@@ -118,70 +162,78 @@ class RetailStack:
             return sock
 
         try:
-            legacy_sock = bind(settings.legacy_port)
+            legacy_sock = bind(settings.legacy_port) if self.standin is not None else None
             mcp_sock = bind(settings.mcp_port)
             chat_sock = bind(settings.chat_port) if model else None
             agentcore_sock = bind(settings.agentcore_port) if model and agentcore else None
         except ServerStartError:
             for sock in bound:
                 sock.sock.close()
-            self.store.close()
+            if self.standin is not None:
+                self.standin.close()
             raise
+        legacy_url = legacy_sock.base_url if legacy_sock is not None else str(settings.legacy_url)
         self.urls = StackUrls(
-            legacy=legacy_sock.base_url,
+            legacy=legacy_url,
             mcp=mcp_sock.base_url + "/mcp",
             chat=chat_sock.base_url if chat_sock else None,
             agentcore=agentcore_sock.base_url if agentcore_sock else None,
         )
-        self.facade = RetailFacade(
-            LegacyClient(
-                base_url=self.urls.legacy,
-                client_id=self.legacy_config.client_id,
-                client_secret=self.legacy_config.client_secret,
-            )
-        )
-        self.mcp_server = create_retail_server(
-            self.facade, self.engine, self.verifier, resource_url=self.urls.mcp, issuer_url=self.urls.legacy
+        self.facade = domain.facade(LegacyConnection(legacy_url, client_id, client_secret))
+        self.mcp_server = PolicyBoundServer(
+            name=f"bastion-{domain.name}",
+            facade=self.facade,
+            engine=self.engine,
+            sessions=self.sessions,
+            token_verifier=JwtTokenVerifier(self.verifier),
+            resource_url=self.urls.mcp,
+            issuer_url=self.urls.mcp.rsplit("/mcp", 1)[0],
+            instructions=domain.instructions or None,
         )
         self._group = ServerGroup()
-        self._group.add("legacy API", create_app(self.legacy_config, store=self.store), legacy_sock)
+        if self.standin is not None and legacy_sock is not None:
+            self._group.add("legacy stand-in", self.standin.app, legacy_sock)
         self._group.add("MCP server", self.mcp_server.streamable_http_app(host=host), mcp_sock)
         self.factory: AgentFactory | None = None
         if model is not None and chat_sock is not None:
-            policy_text = settings.policy_path.read_text(encoding="utf-8")
 
             def system_prompt(principal: Principal) -> str:
-                return retail_system_prompt(policy_text, principal, compact=compact_prompt)
+                return domain.system_prompt(principal, compact=compact_prompt)
 
             self.factory = AgentFactory(
                 mcp_url=self.urls.mcp,
                 model=model,
                 system_prompt=system_prompt,
                 engine=self.engine,
-                owner_lookups=RETAIL_OWNER_LOOKUPS,
+                token_exchange=self.exchanger.exchange,
             )
-            self._group.add("chat endpoint", create_chat_app(self.factory, self.verifier), chat_sock)
+            self._group.add("chat endpoint", create_chat_app(self.factory, user_verifier), chat_sock)
             if agentcore_sock is not None:
                 self._group.add(
-                    "AgentCore runtime", create_agentcore_app(self.factory, self.verifier), agentcore_sock
+                    "AgentCore runtime", create_agentcore_app(self.factory, user_verifier), agentcore_sock
                 )
 
-    def start(self) -> RetailStack:
+    def mcp_token(self, principal: Principal, conversation_id: str) -> str:
+        """An exchanged MCP access token for ``principal`` in conversation ``conversation_id``."""
+        return self.exchanger.exchange(principal, conversation_id)
+
+    def start(self) -> Stack:
         """Start all servers; returns self once every one is listening."""
         self._group.start()
         logger.debug("legacy=<%s>, mcp=<%s>, chat=<%s> | stack started", *vars(self.urls).values())
         return self
 
     def stop(self) -> None:
-        """Stop the servers and release the model and database."""
+        """Stop the servers and release the stand-in's database."""
         self._group.stop()
-        self.store.close()
+        if self.standin is not None:
+            self.standin.close()
 
     def wait(self) -> None:
         """Block until the servers stop."""
         self._group.wait()
 
-    def __enter__(self) -> RetailStack:
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(

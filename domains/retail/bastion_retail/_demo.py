@@ -19,13 +19,16 @@ from typing import Any
 
 import typer
 from bastion_legacy import LegacyStore
+from bastion_policies import Principal
 
 from bastion.chat_client import ChatClientError, stream_chat
+from bastion.domain import Domain
 from bastion.mcp_client import connect, result_text
 from bastion.models import ModelUnavailable, resolve_model
 from bastion.servers import ServerStartError
 from bastion.settings import Settings
-from bastion.stack import RetailStack
+from bastion.stack import Stack
+from bastion_retail._standin import RetailStandin
 
 __all__ = ["DemoCast", "pick_cast", "run_demo"]
 
@@ -81,11 +84,12 @@ class _Transcript:
         typer.secho(text, fg=color)
 
 
-def run_demo(settings: Settings, *, model_spec: str, reset: bool = True) -> int:
+def run_demo(settings: Settings, domain: Domain, *, model_spec: str, reset: bool = True) -> int:
     """Run the demo; returns the process exit code (0 when every check shown held).
 
     Args:
         settings: Base settings; the demo keeps its own state under ``<state_dir>/../demo``.
+        domain: The retail domain.
         model_spec: Which model the chat endpoint uses (falls back to the scripted demo model, with a
             one-line hint, when the embedded model is not installed).
         reset: Start from the db.json seed.
@@ -98,17 +102,17 @@ def run_demo(settings: Settings, *, model_spec: str, reset: bool = True) -> int:
     except ModelUnavailable as exc:
         compact = False
         typer.secho(str(exc), fg=typer.colors.YELLOW)
-        script = resources.files("bastion").joinpath("demo_script.json")
+        script = resources.files("bastion_retail").joinpath("data").joinpath("demo_script.json")
         with resources.as_file(script) as path:
             model, model_label = resolve_model(demo_settings, "scripted:" + str(Path(path)))
         model_label += " (fallback: scripted plumbing demo, no real model)"
     try:
-        stack = RetailStack(demo_settings, model=model, ephemeral_ports=True, compact_prompt=compact)
+        stack = Stack(demo_settings, domain, model=model, ephemeral_ports=True, compact_prompt=compact)
     except ServerStartError as exc:
         typer.secho("error: %s" % exc, err=True, fg=typer.colors.RED)
         return 1
-    if reset:
-        stack.store.reset()
+    if reset and stack.standin is not None:
+        stack.standin.reset()
     with stack:
         try:
             return _play(stack, out, model_label)
@@ -117,8 +121,16 @@ def run_demo(settings: Settings, *, model_spec: str, reset: bool = True) -> int:
             return 1
 
 
-def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
-    cast = pick_cast(stack.store.export())
+def _store(stack: Stack) -> Any:
+    standin = stack.standin
+    if not isinstance(standin, RetailStandin):
+        raise LookupError("the demo needs the retail stand-in; unset BASTION_LEGACY_URL")
+    return standin.store
+
+
+def _play(stack: Stack, out: _Transcript, model_label: str) -> int:
+    store = _store(stack)
+    cast = pick_cast(store.export())
     out.section("Bastion demo — retail customer service (tau2-bench retail data)")
     out.line("legacy API  %s   (OAuth2 client credentials, verbose JSON, SQLite)" % stack.urls.legacy)
     out.line("MCP server  %s   (bearer JWT, policy-bound tools/list, every call re-checked)" % stack.urls.mcp)
@@ -155,7 +167,7 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
     ok = denied[0] and denied[1].startswith("Denied by policy:")
 
     out.section("3. Support agent agent_ada chats (JWT group: support_agent)")
-    before = _order_status(stack.store, cast.pending_order_id)
+    before = _order_status(store, cast.pending_order_id)
     out.line("legacy DB before: order %s status = %r" % (cast.pending_order_id, before))
     _chat(
         stack,
@@ -164,7 +176,7 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
         "I'm helping the customer whose email is %s and who wants to cancel order %s because it is "
         "no longer needed. The customer confirmed: yes." % (cast.customer_email, cast.pending_order_id),
     )
-    after = _order_status(stack.store, cast.pending_order_id)
+    after = _order_status(store, cast.pending_order_id)
     if after != "cancelled":
         out.line(
             "\n[demo] the model did not cancel; the demo calls cancel_pending_order as the support agent"
@@ -172,13 +184,13 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
         result = asyncio.run(
             _call(
                 stack.urls.mcp,
-                tokens["support_agent"],
+                stack.mcp_token(Principal("agent_ada", ("support_agent",)), "demo-direct-cancel"),
                 "cancel_pending_order",
                 {"order_id": cast.pending_order_id, "reason": "no longer needed"},
             )
         )
         out.line("  → " + result[1][:200], "red" if result[0] else "green")
-        after = _order_status(stack.store, cast.pending_order_id)
+        after = _order_status(store, cast.pending_order_id)
     out.line(
         "legacy DB after:  order %s status = %r" % (cast.pending_order_id, after),
         "green" if after == "cancelled" else "red",
@@ -195,7 +207,7 @@ def _play(stack: RetailStack, out: _Transcript, model_label: str) -> int:
 
 
 def _chat(
-    stack: RetailStack, out: _Transcript, token: str, message: str, session_id: str | None = None
+    stack: Stack, out: _Transcript, token: str, message: str, session_id: str | None = None
 ) -> str | None:
     """Send one message through the chat endpoint, print its events; returns the session id."""
     assert stack.urls.chat is not None
