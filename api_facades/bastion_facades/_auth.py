@@ -38,6 +38,8 @@ class _RenewingAuth(httpx.Auth):
 
     requires_response_body = True
     _what = "credentials"
+    _credentials_text = "credentials"
+    _fresh_text = "freshly issued credentials"
 
     def __init__(self, clock: Clock, rejected: Callable[[httpx.Response], bool]) -> None:
         self._clock = clock
@@ -75,23 +77,30 @@ class _RenewingAuth(httpx.Auth):
         """Attach credentials, renewing them first if needed and once more if the system refuses them."""
         if not self._valid():
             async with self._lock:
-                if not self._valid() and not self._accept((yield self._renew_request(request))):
-                    return
+                if not self._valid():
+                    renewal = yield self._renew_request(request)
+                    await renewal.aread()
+                    if not self._accept(renewal):
+                        return
         seen = self._generation
         self._apply(request, self._secret or "")
         response = yield request
+        await response.aread()
         if not self._rejected(response):
             return
         logger.debug("url_path=<%s> | %s refused, renewing once", request.url.path, self._what)
         async with self._lock:
             if self._generation == seen:  # nobody renewed while we waited
                 self._secret = None
-                if not self._accept((yield self._renew_request(request))):
+                renewal = yield self._renew_request(request)
+                await renewal.aread()
+                if not self._accept(renewal):
                     return
         self._apply(request, self._secret or "")
         response = yield request
+        await response.aread()
         if self._rejected(response):
-            raise LegacyAuthError(f"The legacy system refused freshly issued {self._what}.")
+            raise LegacyAuthError(f"The legacy system refused {self._fresh_text}.")
 
     def _store(self, secret: str, lifetime: float | None, margin: float) -> None:
         self._secret = secret
@@ -107,7 +116,7 @@ class _RenewingAuth(httpx.Auth):
             return False
         if response.status_code >= 300:
             raise LegacyAuthError(
-                f"The legacy system rejected the facade's {self._what} request (HTTP "
+                f"The legacy system rejected the facade's {self._credentials_text} (HTTP "
                 f"{response.status_code}); check {what_to_check}."
             )
         return True
@@ -130,6 +139,8 @@ class OAuth2ClientCredentials(_RenewingAuth):
     """
 
     _what = "token"
+    _credentials_text = "client credentials"
+    _fresh_text = "a freshly issued token"
 
     def __init__(
         self,
@@ -201,6 +212,8 @@ class SessionCookieLogin(_RenewingAuth):
     """
 
     _what = "login"
+    _credentials_text = "login"
+    _fresh_text = "a fresh login session"
 
     def __init__(
         self,

@@ -159,7 +159,9 @@ class PageNumberPaging:
         items = _items(Expression(self.items).search(body))
         pages = _count(Expression(self.total_pages).search(body))
         last = not items or page >= (page if pages is None else pages)
-        nxt: dict[str, QueryValue] | None = None if last else {self.page_param: page + 1, self.size_param: self.page_size}
+        nxt: dict[str, QueryValue] | None = (
+            None if last else {self.page_param: page + 1, self.size_param: self.page_size}
+        )
         return Page(items, _count(Expression(self.total_items).search(body)), nxt)
 
 
