@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from bastion_core import BastionError, BastionUsageError
 
-__all__ = ["ConfigurationError", "McpServerError"]
+__all__ = [
+    "ConfigurationError",
+    "McpServerError",
+    "SessionOwnershipError",
+    "SessionStoreUnavailableError",
+]
 
 
 class McpServerError(BastionError):
@@ -20,3 +25,23 @@ class ConfigurationError(McpServerError, BastionUsageError):
 
     The message names the inconsistency and how to fix it.
     """
+
+
+class SessionOwnershipError(McpServerError):
+    """A session key was presented by a principal other than the one that opened the session.
+
+    The call must be refused; the caller should start a new conversation.
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "This session belongs to another user; start a new conversation.")
+
+
+class SessionStoreUnavailableError(McpServerError):
+    """The session store (SQLite file or Redis) cannot be reached or written.
+
+    An outage, not a denial: callers should report it as a temporary failure and try again later.
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or "The session store is unavailable right now; try again later.")
