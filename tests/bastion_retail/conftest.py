@@ -3,6 +3,7 @@ request-counting transport."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -82,6 +83,13 @@ def make_world(tmp_path: Path, template_db: Path, seed_path: Path) -> Iterator[W
 @pytest.fixture
 def world(make_world: WorldFactory) -> RetailWorld:
     return make_world()
+
+
+@pytest.fixture(scope="session")
+def expected_tasks(seed_path: Path) -> list[dict[str, Any]]:
+    """The benchmark's expected actions per train task (``expected_train.jsonl``)."""
+    path = seed_path.parent / "expected_train.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture
