@@ -6,6 +6,8 @@ import asyncio
 import socket
 import sqlite3
 import stat
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -310,6 +312,49 @@ async def test_sqlite_purges_only_expired_rows(tmp_path: Path) -> None:
         keys = {row[0] for row in conn.execute("SELECT session_key FROM sessions")}
     conn.close()
     assert keys == {"conv:live", "conv:new"}
+
+
+_WORKER = """
+import asyncio, sys
+from bastion_mcp._session_sqlite import SqliteSessionStore
+from bastion_policies import Principal
+
+async def main() -> None:
+    store = SqliteSessionStore(sys.argv[1])
+    agent = Principal("agent_7", ("support_agent",), claims={"iss": "bastion-dev"})
+    sys.stdin.readline()  # start together
+    won = {await store.pin_subject("conv:race", agent, sys.argv[2] + "-" + str(i)) for i in range(20)}
+    print(",".join(sorted(won)))
+    await store.aclose()
+
+asyncio.run(main())
+"""
+
+
+def test_sqlite_pin_is_atomic_across_worker_processes(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.sqlite3"
+    workers = [
+        subprocess.Popen(  # noqa: S603 - this interpreter with a fixed script
+            [sys.executable, "-c", _WORKER, str(path), f"w{n}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    outputs = [w.communicate("go\n", timeout=60)[0].strip() for w in workers]
+
+    assert all(w.returncode == 0 for w in workers)
+    assert len(set(outputs)) == 1 and "," not in outputs[0]
+
+
+async def test_redis_store_from_url(redis_url: str) -> None:  # noqa: F811
+    store = RedisSessionStore.from_url(redis_url, prefix=f"test:{uuid.uuid4().hex}:", idle_seconds=60)
+    try:
+        assert await store.pin_subject("conv:s", AGENT, "sara_doe_496") == "sara_doe_496"
+        assert store.idle_seconds == 60
+    finally:
+        await store.aclose()
 
 
 async def test_sqlite_outage_is_reported_as_unavailable(tmp_path: Path) -> None:
