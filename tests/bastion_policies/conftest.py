@@ -1,14 +1,20 @@
-"""Shared fixtures for bastion_policies tests."""
+"""Shared fixtures for bastion_policies tests: the retail reference domain's engine and catalog."""
 
 from __future__ import annotations
 
 import pytest
-from bastion_policies import PolicyEngine, Principal
+from bastion_policies import PolicyEngine, Principal, ToolCatalog
+from bastion_retail import domain as retail
+
+
+@pytest.fixture(scope="session")
+def catalog() -> ToolCatalog:
+    return retail.catalog()
 
 
 @pytest.fixture(scope="session")
 def engine() -> PolicyEngine:
-    return PolicyEngine.retail()
+    return retail.engine()
 
 
 @pytest.fixture

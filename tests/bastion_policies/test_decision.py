@@ -17,9 +17,10 @@ def test_allow_and_deny_are_typed_and_explainable() -> None:
     assert "\n" not in allow.explain()
 
 
-def test_session_facts_pin_the_first_customer_only() -> None:
+def test_session_facts_pin_the_first_subject_only() -> None:
     facts = SessionFacts(session_id="s1")
     pinned = facts.acting_for("sara_doe_496")
-    assert pinned.session_customer_id == "sara_doe_496"
-    assert pinned.acting_for("someone_else").session_customer_id == "sara_doe_496"
+    assert pinned.session_subject_id == "sara_doe_496"
+    assert pinned.session_id == "s1"
+    assert pinned.acting_for("someone_else").session_subject_id == "sara_doe_496"
     assert facts.acting_for(None) is facts

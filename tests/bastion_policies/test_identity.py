@@ -26,6 +26,7 @@ from bastion_policies import (
 
 SECRET = b"s" * 32
 NOW = 1_800_000_000.0
+GROUPS = ("customer", "support_agent", "support_readonly", "supervisor")
 
 
 def _clock(t: float = NOW) -> Callable[[], float]:
@@ -38,7 +39,12 @@ def _issuer(*, issuer: str = "bastion-dev", audience: str = "bastion", ttl_secon
 
 def _verifier(t: float = NOW, leeway_seconds: int = 0) -> JwtVerifier:
     return JwtVerifier(
-        SECRET, issuer="bastion-dev", audience="bastion", clock=_clock(t), leeway_seconds=leeway_seconds
+        SECRET,
+        issuer="bastion-dev",
+        audience="bastion",
+        known_groups=GROUPS,
+        clock=_clock(t),
+        leeway_seconds=leeway_seconds,
     )
 
 
@@ -155,7 +161,7 @@ def test_secret_created_once_with_mode_0600_and_reused(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_or_create_secret(state) == first
     token = JwtIssuer(first).issue("u", ["customer"])
-    assert JwtVerifier(load_or_create_secret(state)).verify(token).user_id == "u"
+    assert JwtVerifier(load_or_create_secret(state), known_groups=GROUPS).verify(token).user_id == "u"
 
 
 def test_corrupt_secret_file_is_a_configuration_error(tmp_path: Path) -> None:

@@ -3,11 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from bastion_policies import KNOWN_GROUPS, ConfigurationError, Principal
-
-
-def test_known_groups_are_the_four_retail_roles() -> None:
-    assert {"customer", "support_agent", "support_readonly", "supervisor"} == KNOWN_GROUPS
+from bastion_policies import ConfigurationError, Principal
 
 
 def test_cedar_tags_follow_agentcore_claims_model() -> None:
@@ -23,3 +19,8 @@ def test_cedar_tags_follow_agentcore_claims_model() -> None:
 def test_empty_user_id_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="user_id"):
         Principal("", ("customer",))
+
+
+def test_empty_group_name_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="groups"):
+        Principal("u1", ("customer", ""))
