@@ -23,10 +23,6 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-LOAD_DOMAIN = False
-"""Switch on once ``bastion.domain.load_domain`` and ``bastion_retail:domain`` exist: the installed
-environment must then load the retail domain (its policies, schema and prompts read as package data)."""
-
 IMPORTED_MODULES = (
     "bastion_core",
     "bastion_facades",
@@ -258,8 +254,11 @@ print(json.dumps({"modules": modules, "domains": domains}))
 
 _LOAD_DOMAIN_SNIPPET = """
 from bastion.domain import load_domain
-d = load_domain("retail")
-print(type(d).__name__)
+from bastion_policies import Principal
+d = load_domain("retail")  # checks the declaration: catalog, Cedar files read as package data
+engine = d.engine()
+assert engine.bind(Principal("u1", ("customer",))).tool_names
+print(len(engine.policy_ids), len(d.system_prompt(Principal("u1", ("customer",)))))
 """
 
 
@@ -277,9 +276,10 @@ def test_installed_packages_import_from_the_venv_and_declare_the_retail_domain(i
         )
     assert report["domains"].get("retail") == "bastion_retail:domain"
 
-    # The lead switches this on (LOAD_DOMAIN = True) once the retail domain is loadable by name.
-    if LOAD_DOMAIN:
-        loaded = _run(
-            [str(installed.python), "-c", _LOAD_DOMAIN_SNIPPET], cwd=installed.workdir, env=installed.env
-        )
-        assert loaded.stdout.strip()
+    # The installed domain loads: its policies and prompt are package data, not files in the checkout.
+    loaded = _run(
+        [str(installed.python), "-c", _LOAD_DOMAIN_SNIPPET], cwd=installed.workdir, env=installed.env
+    )
+    policies, prompt_chars = (int(x) for x in loaded.stdout.split())
+    assert policies >= 6
+    assert prompt_chars > 1000
