@@ -1,8 +1,11 @@
 """Shared helpers for bastion_agents tests: an in-process MCP server, fake engines, a chat script.
 
-The test MCP server stands in for the real one (bastion_mcp): it verifies the bearer JWT, lists tools
-per group, records every call it runs and refuses ``get_order_details`` on order ``#W0000000`` with a
-``Denied by policy:`` error (a server-side denial).
+The test MCP server stands in for the real one (bastion_mcp): it verifies the bearer token (a user JWT
+or an exchanged token carrying a signed session id), lists tools per group, counts every ``tools/call``
+request, records every call it runs with the session id it saw, and refuses ``get_order_details`` on
+order ``#W0000000`` with a structured ``_meta["bastion/decision"]`` denial (a server-side denial). Given
+a policy engine it decides every call itself, like the real server: it resolves the order's owner from
+its own table (never by asking the agent) and returns the engine's decision in ``_meta``.
 """
 
 from __future__ import annotations
@@ -10,18 +13,28 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
-from bastion_policies import Allow, Deny, JwtVerifier, Principal, SessionFacts
+from bastion_policies import (
+    Allow,
+    Deny,
+    EnforcementPoint,
+    ExchangedTokenVerifier,
+    Principal,
+    SessionFacts,
+    VerifiedAccess,
+)
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 SECRET = b"agents-test-secret-0123456789abcdef"
+GROUPS = ("customer", "support_agent")
+DECISION_KEY = "bastion/decision"
 
 TOOLS_BY_GROUP: dict[str, tuple[str, ...]] = {
     "customer": ("get_order_details", "get_user_details", "cancel_pending_order"),
@@ -47,13 +60,48 @@ class ServerLog:
         default_factory=list[tuple[str, str, dict[str, Any]]]
     )
     list_requests: list[str] = field(default_factory=list[str])
+    call_requests: list[str] = field(default_factory=list[str])
+    """Tool name of every ``tools/call`` request received (run or refused)."""
+    sessions: list[str | None] = field(default_factory=list[str | None])
+    """The verified session id (``sid``) of every ``tools/call`` request, None without one."""
+
+
+class ServerEngine(Protocol):
+    """The server-side decision (``bastion_policies.PolicyEngine`` fits)."""
+
+    def check(
+        self,
+        principal: Principal,
+        tool: str,
+        arguments: Mapping[str, Any] | None,
+        facts: SessionFacts | None = None,
+        *,
+        point: EnforcementPoint = "server",
+        portable_only: bool = False,
+    ) -> Allow | Deny:
+        """Decide one call."""
+        ...
+
+
+def _refusal(decision: Deny) -> CallToolResult:
+    text = f"Denied by policy: {decision.explain()}"
+    meta = {
+        DECISION_KEY: {
+            "outcome": "deny",
+            "allowed": False,
+            "policy_ids": list(decision.policy_ids),
+            "reasons": list(decision.reasons),
+        }
+    }
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True, _meta=meta)
 
 
 class _TestServer(MCPServer):
-    def __init__(self, verifier: JwtVerifier, log: ServerLog) -> None:
+    def __init__(self, verifier: ExchangedTokenVerifier, log: ServerLog, engine: ServerEngine | None) -> None:
         super().__init__(name="agents-test", log_level="WARNING")
         self._verifier = verifier
         self._log = log
+        self._engine = engine
 
         @self.tool(description="Find a user id by email.")
         def find_user_id_by_email(email: str) -> str:
@@ -73,12 +121,12 @@ class _TestServer(MCPServer):
             order["status"] = "cancelled"
             return json.dumps(order)
 
-    def _principal(self, ctx: Any) -> Principal:
+    def _access(self, ctx: Any) -> VerifiedAccess:
         header = ctx.request.headers.get("authorization", "")
         return self._verifier.verify(header.removeprefix("Bearer "))
 
     async def _handle_list_tools(self, ctx: Any, params: Any) -> Any:
-        principal = self._principal(ctx)
+        principal = self._access(ctx).principal
         self._log.list_requests.append(principal.user_id)
         result = await super()._handle_list_tools(ctx, params)
         allowed = {name for group in principal.groups for name in TOOLS_BY_GROUP.get(group, ())}
@@ -86,11 +134,21 @@ class _TestServer(MCPServer):
         return result
 
     async def _handle_call_tool(self, ctx: Any, params: Any) -> Any:
-        principal = self._principal(ctx)
+        access = self._access(ctx)
+        principal = access.principal
         arguments = dict(params.arguments or {})
+        self._log.call_requests.append(params.name)
+        self._log.sessions.append(access.session_id)
         if params.name == "get_order_details" and arguments.get("order_id") == "#W0000000":
-            text = "Denied by policy: deny get_order_details: not your order [server-rule]"
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+            reason = "not your order"
+            return _refusal(Deny(tool=params.name, policy_ids=("server-rule",), reasons=(reason,)))
+        if self._engine is not None:
+            order = ORDERS.get(str(arguments.get("order_id", "")), {})
+            owner = order.get("user_id") or arguments.get("user_id")
+            facts = SessionFacts(session_id=access.session_id, resource_owner_id=owner)
+            decision = self._engine.check(principal, params.name, arguments, facts, point="server")
+            if isinstance(decision, Deny):
+                return _refusal(decision)
         self._log.calls.append((principal.user_id, params.name, arguments))
         return await super()._handle_call_tool(ctx, params)
 
@@ -98,7 +156,7 @@ class _TestServer(MCPServer):
 class _BearerGate:
     """Refuses HTTP requests without a valid bearer JWT (401), like the real server's auth layer."""
 
-    def __init__(self, app: ASGIApp, verifier: JwtVerifier) -> None:
+    def __init__(self, app: ASGIApp, verifier: ExchangedTokenVerifier) -> None:
         self._app = app
         self._verifier = verifier
 
@@ -121,10 +179,17 @@ class McpFixture:
 
 
 @contextmanager
-def run_mcp_server(verifier: JwtVerifier) -> Iterator[McpFixture]:
-    """Serve the test MCP server on 127.0.0.1 (a free port) in a background thread."""
+def run_mcp_server(
+    verifier: ExchangedTokenVerifier, engine: ServerEngine | None = None
+) -> Generator[McpFixture]:
+    """Serve the test MCP server on 127.0.0.1 (a free port) in a background thread.
+
+    Args:
+        verifier: Verifies bearer tokens (user tokens and exchanged tokens).
+        engine: Decides every call server-side when given (owners from ``ORDERS``).
+    """
     log = ServerLog()
-    server = _TestServer(verifier, log)
+    server = _TestServer(verifier, log, engine)
     app = _BearerGate(server.streamable_http_app(), verifier)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY on accept
     sock.bind(("127.0.0.1", 0))
@@ -147,6 +212,7 @@ class FakeEngine:
     def __init__(self, deny: Mapping[str, str] | None = None) -> None:
         self.deny = dict(deny or {})
         self.seen: list[tuple[str, str, dict[str, Any], SessionFacts | None]] = []
+        self.points: list[tuple[str, bool]] = []
 
     def check(
         self,
@@ -154,8 +220,12 @@ class FakeEngine:
         tool: str,
         arguments: Mapping[str, Any] | None,
         facts: SessionFacts | None = None,
+        *,
+        point: EnforcementPoint = "server",
+        portable_only: bool = False,
     ) -> Allow | Deny:
         self.seen.append((principal.user_id, tool, dict(arguments or {}), facts))
+        self.points.append((point, portable_only))
         if tool in self.deny:
             return Deny(tool=tool, policy_ids=("test-forbid",), reasons=(self.deny[tool],))
         return Allow(tool=tool, policy_ids=("test-permit",), reasons=("ok",))

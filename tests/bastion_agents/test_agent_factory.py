@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from _agents_testkit import FakeEngine, McpFixture
 from bastion_agents import (
-    RETAIL_OWNER_LOOKUPS,
     ChatEvent,
     Final,
     PolicyDenialEvent,
@@ -101,23 +100,33 @@ async def test_identity_for_checks_is_the_sessions_principal(
     assert facts.session_id == session.session_id
 
 
-async def test_owner_lookup_supplies_the_resource_owner_and_pins_the_customer(
+async def test_pre_check_is_the_portable_agent_point_without_resolved_facts(
     make_factory: Any, issuer: JwtIssuer, verifier: JwtVerifier
 ) -> None:
     engine = FakeEngine()
-    with _open(
-        make_factory,
-        issuer,
-        verifier,
-        "sam",
-        "support_agent",
-        engine=engine,
-        owner_lookups=RETAIL_OWNER_LOOKUPS,
-    ) as session:
+    with _open(make_factory, issuer, verifier, "sam", "support_agent", engine=engine) as session:
         await _turn(session, "order #W1111111")
+    assert engine.points == [("agent", True)]
     facts = engine.seen[0][3]
     assert facts is not None
-    assert facts.resource_owner_id == "alice_1"
+    # The agent never learns owners itself: the server resolves them.
+    assert (facts.resource_owner_id, facts.session_subject_id) == (None, None)
+
+
+async def test_exchanged_token_carries_one_signed_session_per_conversation(
+    make_factory: Any, issuer: JwtIssuer, verifier: JwtVerifier, mcp_server: McpFixture
+) -> None:
+    before = len(mcp_server.log.sessions)
+    with _open(make_factory, issuer, verifier, "alice_1", "customer") as session:
+        await _turn(session, "order #W1111111")
+        await _turn(session, "order #W2222222")
+    seen = mcp_server.log.sessions[before:]
+    assert len(seen) == 2
+    assert seen[0] is not None and seen[0].startswith("conv:")
+    assert seen[0] == seen[1]
+    with _open(make_factory, issuer, verifier, "alice_1", "customer", exchange=False) as plain:
+        await _turn(plain, "order #W1111111")
+    assert mcp_server.log.sessions[-1] is None
 
 
 async def test_server_side_denial_is_reported_as_a_denial_event(
@@ -128,7 +137,8 @@ async def test_server_side_denial_is_reported_as_a_denial_event(
     denials = [e for e in events if isinstance(e, PolicyDenialEvent)]
     assert len(denials) == 1
     assert denials[0].source == "server"
-    assert denials[0].reason.startswith("Denied by policy:")
+    assert denials[0].policy_ids == ("server-rule",)
+    assert denials[0].reason == "Denied by policy: not your order"
 
 
 async def test_conversation_continues_across_turns(
@@ -147,4 +157,15 @@ def test_refused_token_is_a_tool_server_error(
 ) -> None:
     principal = verifier.verify(issuer.issue("alice_1", ["customer"]))
     with pytest.raises(ToolServerError, match="tool server"):
-        make_factory().open(principal, "forged.token.value", "s-bad")
+        make_factory(exchange=False).open(principal, "forged.token.value", "s-bad")
+
+
+def test_refused_exchanged_token_is_a_tool_server_error(
+    make_factory: Any, verifier: JwtVerifier, issuer: JwtIssuer
+) -> None:
+    from bastion_policies import TokenExchanger
+
+    principal = verifier.verify(issuer.issue("alice_1", ["customer"]))
+    foreign = TokenExchanger(b"another-exchange-secret-0123456789abcdef")
+    with pytest.raises(ToolServerError, match="tool server"):
+        make_factory(token_exchange=foreign.exchange).open(principal, "unused", "s-bad")
