@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import cedarpy
 import pytest
 from bastion_policies import (
-    POLICY_DIR,
     Allow,
     ConfigurationError,
     Deny,
     PolicyEngine,
     Principal,
     SessionFacts,
-    retail_catalog,
 )
+from bastion_retail import domain as retail
 
-ALL_TOOLS = set(retail_catalog().names)
+CATALOG = retail.catalog()
+ALL_TOOLS = set(CATALOG.names)
 LOOKUPS = {"find_user_id_by_email", "find_user_id_by_name_zip"}
-WRITES = {s.name for s in retail_catalog() if s.access == "write"}
-ORDER_TOOLS = {s.name for s in retail_catalog() if s.resource == "order"}
+WRITES = {s.name for s in CATALOG if s.access == "write"}
+ORDER_TOOLS = {s.name for s in CATALOG if s.resource == "order"}
 
 SARA = "sara_doe_496"
 OTHER = "yusuf_rossi_9620"
@@ -90,7 +91,7 @@ def test_bind_gives_each_group_its_tools(engine: PolicyEngine, group: str, expec
     binding = engine.bind(Principal(SARA, (group,)))
     assert set(binding.tool_names) == expected
     assert set(binding.denied) == ALL_TOOLS - expected
-    assert binding.tool_names == tuple(n for n in retail_catalog().names if n in expected)  # catalog order
+    assert binding.tool_names == tuple(n for n in CATALOG.names if n in expected)  # catalog order
     for name in binding.denied:
         decision = binding.decisions[name]
         assert isinstance(decision, Deny)
@@ -122,9 +123,10 @@ def test_bind_never_shows_less_than_a_call_allows(
         call_args = dict(args)
         if "user_id" in call_args and owner is not None:
             call_args["user_id"] = owner
-        decision = engine.check(principal, tool, call_args, SessionFacts(resource_owner_id=owner))
-        if decision.allowed:
-            assert binding.allows(tool), (group, tool, owner)
+        for facts in (SessionFacts(resource_owner_id=owner), SessionFacts("s1", resource_owner_id=owner)):
+            decision = engine.check(principal, tool, call_args, facts)
+            if decision.allowed:
+                assert binding.allows(tool), (group, tool, owner)
 
 
 def test_customer_reads_own_profile(engine: PolicyEngine, customer: Principal) -> None:
@@ -183,13 +185,13 @@ def test_support_agent_acts_for_one_customer_per_session(engine: PolicyEngine, a
     facts = facts.acting_for(first.resource_owner_id)
     # Same customer: user- and order-scoped calls pass; look-ups are not customer-scoped.
     assert engine.check(agent, "get_user_details", {"user_id": SARA}, facts).allowed
-    same_order = SessionFacts("s1", resource_owner_id=SARA, session_customer_id=SARA)
+    same_order = SessionFacts("s1", resource_owner_id=SARA, session_subject_id=SARA)
     assert engine.check(agent, "cancel_pending_order", ARGS["cancel_pending_order"], same_order).allowed
     assert engine.check(agent, "find_user_id_by_email", ARGS["find_user_id_by_email"], facts).allowed
     # Another customer, directly or through an order, or an order of unknown owner: denied.
     other_user = engine.check(agent, "get_user_details", {"user_id": OTHER}, facts)
-    other_order = SessionFacts("s1", resource_owner_id=OTHER, session_customer_id=SARA)
-    unknown_owner = SessionFacts("s1", session_customer_id=SARA)
+    other_order = SessionFacts("s1", resource_owner_id=OTHER, session_subject_id=SARA)
+    unknown_owner = SessionFacts("s1", session_subject_id=SARA)
     for decision in (
         other_user,
         engine.check(agent, "get_order_details", {"order_id": "#W9"}, other_order),
@@ -202,8 +204,11 @@ def test_support_agent_acts_for_one_customer_per_session(engine: PolicyEngine, a
 
 def test_supervisor_is_not_limited_to_one_customer(engine: PolicyEngine) -> None:
     boss = Principal("boss", ("supervisor",))
-    facts = SessionFacts("s1", resource_owner_id=OTHER, session_customer_id=SARA)
+    facts = SessionFacts("s1", resource_owner_id=OTHER, session_subject_id=SARA)
     assert engine.check(boss, "cancel_pending_order", ARGS["cancel_pending_order"], facts).allowed
+    # Nor does a supervisor need a session for customer calls.
+    no_session = SessionFacts(resource_owner_id=OTHER)
+    assert engine.check(boss, "cancel_pending_order", ARGS["cancel_pending_order"], no_session).allowed
 
 
 def test_readonly_support_cannot_write(engine: PolicyEngine) -> None:
@@ -240,8 +245,9 @@ def test_arguments_that_do_not_fit_the_schema_are_denied(
 
 def test_none_arguments_count_as_absent_and_lists_as_sets(engine: PolicyEngine, agent: Principal) -> None:
     args = {**ARGS["return_delivered_order_items"], "item_ids": ("1", "1")}
-    assert engine.check(agent, "return_delivered_order_items", args).allowed
-    assert not engine.check(agent, "get_order_details", {"order_id": None}).allowed
+    facts = SessionFacts("s1", resource_owner_id=SARA)
+    assert engine.check(agent, "return_delivered_order_items", args, facts).allowed
+    assert not engine.check(agent, "get_order_details", {"order_id": None}, facts).allowed
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -260,6 +266,7 @@ def test_policy_ids_come_from_annotations(engine: PolicyEngine) -> None:
         "supervisor-all-tools",
         "bastion-customer-own-orders",
         "bastion-agent-one-customer",
+        "bastion-agent-needs-session",
     )
 
 
@@ -284,27 +291,27 @@ def test_bad_policy_files_are_configuration_errors(
     tmp_path: Path, name: str, text: str, message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        PolicyEngine.from_files([_write(tmp_path, name, text)], retail_catalog())
+        PolicyEngine.from_files([_write(tmp_path, name, text)], CATALOG, target="retail")
 
 
 def test_duplicate_ids_and_missing_files_are_configuration_errors(tmp_path: Path) -> None:
     rules = '@id("same") permit (principal, action, resource);'
     paths = [_write(tmp_path, "a.cedar", rules), _write(tmp_path, "b.cedar", rules)]
     with pytest.raises(ConfigurationError, match="repeated: same"):
-        PolicyEngine.from_files(paths, retail_catalog())
+        PolicyEngine.from_files(paths, CATALOG, target="retail")
     with pytest.raises(ConfigurationError, match="Cannot read"):
-        PolicyEngine.from_files([tmp_path / "missing.cedar"], retail_catalog())
+        PolicyEngine.from_files([tmp_path / "missing.cedar"], CATALOG, target="retail")
 
 
 def test_engine_works_with_another_target_and_gateway(tmp_path: Path) -> None:
     text = (
-        (POLICY_DIR / "retail.cedar")
-        .read_text()
+        (files("bastion_retail") / "policies" / "retail.cedar")
+        .read_text(encoding="utf-8")
         .replace('"retail___', '"shop___')
         .replace('Action::"retail"', 'Action::"shop"')
     )
     engine = PolicyEngine.from_files(
-        [_write(tmp_path, "shop.cedar", text)], retail_catalog(), target="shop", gateway="arn:gw"
+        [_write(tmp_path, "shop.cedar", text)], CATALOG, target="shop", gateway="arn:gw"
     )
     assert engine.check(Principal(SARA, ("customer",)), "get_item_details", {"item_id": "1"}).allowed
     # Without the Bastion-only file no order-owner rule applies.
@@ -326,7 +333,7 @@ def test_a_forbid_that_cannot_be_evaluated_denies(engine: PolicyEngine, customer
             },
         }
     )
-    spec = retail_catalog()["get_order_details"]
+    spec = CATALOG["get_order_details"]
     decision = engine._interpret(engine._all, customer, spec, result, None)  # pyright: ignore[reportPrivateUsage]
     assert isinstance(decision, Deny)
     assert decision.policy_ids == ("bastion-customer-own-orders",)
