@@ -159,9 +159,9 @@ class Operation:
     def input_schema(self) -> dict[str, Any]:
         """The JSON schema of the arguments, as shown to agents.
 
-        Pydantic's generated titles (``"Order Id"``) and the model's docstring repeat what names and
+        Pydantic's generated titles (``"Ticket Id"``) and the model's docstring repeat what names and
         field descriptions already say; they are dropped because every schema token is paid on every
-        model call (-20% tool tokens for the retail tools with the embedded model's tokenizer).
+        model call (-20% tool tokens for the reference domain's tools with the embedded model's tokenizer).
         """
         schema = _without_titles(self.input_model.model_json_schema())
         schema.pop("description", None)
@@ -173,11 +173,11 @@ class Resource:
     """A resource kind operations act on, and how to find who owns one.
 
     Either ``self_owned`` (the id IS the owner's id, e.g. a user) or a ``lookup`` request with an
-    ``owner`` JMESPath over its answer (e.g. ``customerId`` of the order).
+    ``owner`` JMESPath over its answer (e.g. ``ownerId`` of a ticket).
 
     Attributes:
         kind: The kind name operations declare in ``Traits.resource``.
-        argument: The argument naming the resource (e.g. ``order_id``).
+        argument: The argument naming the resource (e.g. ``ticket_id``).
         self_owned: The id is the owner id.
         lookup: The request that fetches the resource; its values are ``{"args": {argument: id}}``.
             Operations that start with the same request reuse its answer within a scope.
