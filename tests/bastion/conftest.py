@@ -6,9 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from bastion.domain import Domain, load_domain
 from bastion.settings import Settings
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "tau2-retail"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read from the environment never fall back to ./.bastion in the checkout."""
+    monkeypatch.setenv("BASTION_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("BASTION_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("BASTION_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture
@@ -20,3 +29,8 @@ def settings(tmp_path: Path) -> Settings:
         models_dir=tmp_path / "models",
         cache_dir=tmp_path / "cache",
     )
+
+
+@pytest.fixture(scope="session")
+def retail() -> Domain:
+    return load_domain("retail")

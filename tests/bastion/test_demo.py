@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from bastion.demo import pick_cast, run_demo
+import pytest
+from bastion_retail._demo import pick_cast, run_demo
+from typer.testing import CliRunner
+
+from bastion.cli import app
+from bastion.domain import Domain
 from bastion.settings import Settings
 
+SCRIPT = Path(__file__).resolve().parents[2] / "domains/retail/bastion_retail/data/demo_script.json"
 
-def test_demo_shows_binding_denial_and_write(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    code = run_demo(settings, model_spec="local")  # no weights in tmp: falls back to the scripted model
+
+def test_demo_shows_binding_denial_and_write(
+    settings: Settings, retail: Domain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run_demo(settings, retail, model_spec="local")  # no weights in tmp: falls back to the script
     out = capsys.readouterr().out
     assert code == 0, out
     assert "BASTION_MODEL='openai:" in out  # the one-line hint for another model
@@ -20,6 +29,19 @@ def test_demo_shows_binding_denial_and_write(settings: Settings, capsys: pytest.
     assert "[model] cancel_pending_order" in out
     assert "status = 'cancelled'" in out
     assert "write visible in the legacy database: yes" in out
+
+
+def test_demo_command_with_the_scripted_model(settings: Settings) -> None:
+    assert SCRIPT.is_file()
+    env = {"BASTION_STATE_DIR": str(settings.state_dir), "BASTION_DATA_DIR": str(settings.data_dir)}
+    result = CliRunner().invoke(
+        app, ["demo", "--domain", "retail", "--model", "scripted:%s" % SCRIPT], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "Denied by policy" in result.output
+    assert "cross-customer request denied by policy: yes" in result.output
+    assert "write visible in the legacy database: yes" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_pick_cast_needs_a_pending_order() -> None:
