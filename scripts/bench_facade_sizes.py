@@ -1,7 +1,7 @@
 """Raw legacy response size vs facade output size, per retail operation, on real data.
 
 For every retail operation, replays the first successful call of it found in the tau2-bench train
-tasks' expected actions through `RetailFacade.invoke` against an in-process legacy API (on a
+tasks' expected actions through the retail facade's `invoke` against an in-process legacy API (on a
 temporary copy of the database), and prints the bytes the legacy API returned for that call (all
 HTTP responses it needed, the token hop excluded) next to the bytes of the facade's JSON result, and
 the same two sizes in tokens of the embedded model's tokenizer (Qwen2.5-Coder-1.5B GGUF vocabulary,
@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bastion_facades import FacadeError, LegacyClient, RetailFacade
+from bastion_facades import FacadeError
 from bastion_legacy import LegacyConfig, LegacyStore, create_app
+from bastion_retail import create_retail_facade
 
 CLIENT_ID = "bench"
 CLIENT_SECRET = "bench-secret"  # noqa: S105 - a throwaway in-process credential
@@ -81,11 +82,11 @@ async def measure(
     config = LegacyConfig(db_path=db_path, seed_path=seed, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     with LegacyStore.open(db_path, seed) as store:
         transport = CountingTransport(httpx.ASGITransport(app=create_app(config, store=store)))
-        async with LegacyClient(
+        async with create_retail_facade(
             "http://legacy.local", CLIENT_ID, CLIENT_SECRET, transport=transport
-        ) as client:
+        ) as facade:
             try:
-                result = await RetailFacade(client).invoke(name, arguments)
+                result = await facade.invoke(name, arguments)
                 text = result if isinstance(result, str) else json.dumps(result, separators=(",", ":"))
             except FacadeError as exc:
                 text = str(exc)

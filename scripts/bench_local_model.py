@@ -4,7 +4,7 @@ Runs one model turn per request through the provider's Strands interface (`Local
 the retail tools bound, and scores the decision: did it call the right tool with exactly the right
 arguments (or, for small talk, answer without a tool)? Prints figures; asserts nothing.
 
-Tool schemas and descriptions are the retail facade's own (`RetailFacade.operations()`, what the MCP
+Tool schemas and descriptions are the retail facade's own (`bastion_retail.OPERATIONS`, what the MCP
 server lists), so the script measures what ships without running the servers. Requests are phrased
 from the tau2-bench train tasks' user instructions and use real ids from `db.json`.
 
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion_agents.models.local import LocalModel, LocalModelConfig
-from bastion_facades import LegacyClient, RetailFacade
+from bastion_retail import OPERATIONS
 from strands.types.content import Messages
 from strands.types.tools import ToolSpec
 
@@ -164,9 +164,9 @@ def retail_tool_specs(names: tuple[str, ...] | None, *, id_patterns: bool = True
 
     With `id_patterns=False`, the `order_id` pattern is removed, to measure what it is worth.
     """
-    facade = RetailFacade(LegacyClient("http://127.0.0.1:9", "bench", "bench"))  # never called
+    operations = OPERATIONS
     specs: list[ToolSpec] = []
-    for operation in facade.operations():
+    for operation in operations:
         if names is not None and operation.name not in names:
             continue
         schema = operation.input_schema()

@@ -7,9 +7,6 @@ pluggable parts: an auth flow (:class:`OAuth2ClientCredentials`, :class:`Session
 :class:`ApiKeyHeader`), a codec (:class:`JsonCodec`, :class:`XmlCodec`), an error envelope, a paging
 scheme and a retry policy for reads. :class:`Resource` s say who owns what, for policy checks; a
 :class:`CallScope` lets the owner look-up and the call share GET answers.
-
-The hand-written retail facade (:class:`RetailFacade`, :class:`LegacyClient`, the trim helpers) is
-still exported while callers move to ``bastion_retail``.
 """
 
 from bastion_facades._auth import ApiKeyHeader, OAuth2ClientCredentials, SessionCookieLogin, json_error_code
@@ -27,13 +24,9 @@ from bastion_facades._errors import (
     UpstreamError,
 )
 from bastion_facades._facade import Facade
-from bastion_facades._http import LegacyClient
 from bastion_facades._jmes import Expression
-from bastion_facades._operation import Handler, bind
 from bastion_facades._paths import encode_segment, render_path
-from bastion_facades._retail import RETAIL_ERRORS, TRANSFER_ACKNOWLEDGEMENT, RetailFacade
 from bastion_facades._scope import CallScope
-from bastion_facades._trim import Capped, cap_list, capped_fields, fold_pages, pick, project
 from bastion_facades._types import JsonObject, JsonValue
 from bastion_facades._wire import (
     ErrorEnvelope,
@@ -48,13 +41,10 @@ from bastion_facades._wire import (
 )
 
 __all__ = [
-    "RETAIL_ERRORS",
-    "TRANSFER_ACKNOWLEDGEMENT",
     "ApiKeyHeader",
     "ArgumentError",
     "CallScope",
     "Cap",
-    "Capped",
     "Codec",
     "CodecError",
     "ConfigurationError",
@@ -64,7 +54,6 @@ __all__ = [
     "Facade",
     "FacadeError",
     "FieldErrorEnvelope",
-    "Handler",
     "Hook",
     "HookCall",
     "JsonCodec",
@@ -72,7 +61,6 @@ __all__ = [
     "JsonValue",
     "LegacyAPIError",
     "LegacyAuthError",
-    "LegacyClient",
     "OAuth2ClientCredentials",
     "OffsetPaging",
     "Operation",
@@ -83,7 +71,6 @@ __all__ = [
     "Projection",
     "ReportedError",
     "Resource",
-    "RetailFacade",
     "RetryPolicy",
     "SessionCookieLogin",
     "Step",
@@ -92,13 +79,7 @@ __all__ = [
     "Traits",
     "UpstreamError",
     "XmlCodec",
-    "bind",
-    "cap_list",
-    "capped_fields",
     "encode_segment",
-    "fold_pages",
     "json_error_code",
-    "pick",
-    "project",
     "render_path",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 import pytest
+from _mcp_testkit import SECRET, Audit, Connect, CountingTransport, MakeServer, principal
 from bastion_mcp import PolicyBoundServer, SqliteSessionStore
 from bastion_policies import (
     ExchangedTokenVerifier,
@@ -16,7 +17,6 @@ from bastion_policies import (
     TokenExchanger,
     derive_exchange_secret,
 )
-from conftest import SECRET, Audit, Connect, CountingTransport, MakeServer, principal
 from test_server import CUSTOMER, OTHER_ORDER, OWN_ORDER, decision, text
 
 AGENT_A = principal("agent_a", "support_agent")

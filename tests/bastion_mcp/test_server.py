@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import httpx2
+from _mcp_testkit import MCP_URL, Audit, Connect, principal
 from bastion_mcp import DECISION_META_KEY, PolicyBoundServer
 from bastion_policies import JwtIssuer, TokenExchanger
 from bastion_retail import RetailStandin
-from conftest import MCP_URL, Audit, Connect, principal
 from mcp_types import CallToolResult, TextContent
 
 CUSTOMER = "yusuf_rossi_9620"

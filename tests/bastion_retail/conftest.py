@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from bastion_facades import Facade, LegacyClient, RetailFacade
+from _reference_retail import LegacyClient, RetailFacade
+from bastion_facades import Facade
 from bastion_legacy import LegacyConfig, LegacyStore, create_app
 from bastion_retail import create_retail_facade
 from fastapi import FastAPI

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from bastion_facades import Facade, FacadeError, RetailFacade
+from _reference_retail import RetailFacade
+from bastion_facades import Facade, FacadeError
 from bastion_legacy import INITIAL_DB_SHA256, db_sha256
 
 RetailWorld = Any  # conftest.RetailWorld (fixtures, not imports: conftest modules share one name)

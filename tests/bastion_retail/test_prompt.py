@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bastion_agents import retail_system_prompt
 from bastion_policies import Principal
+from bastion_retail import retail_system_prompt
 
 POLICY = Path("/work/shared/data/tau2-retail/policy.md")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bastion_facades._trim import cap_list, capped_fields, pick, project
 from bastion_facades._types import JsonObject, JsonValue, LegacyJson
+
+from _reference_retail._trim import cap_list, capped_fields, pick, project
 
 MAX_ORDERS_SHOWN = 25
 MAX_VARIANTS_SHOWN = 50

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from bastion_facades import _retail_views as views
-from bastion_facades._calculate import CalculationError, calculate
 from bastion_facades._error_mapping import ErrorMapper
 from bastion_facades._errors import LegacyAPIError, ToolCallError
-from bastion_facades._http import LegacyClient
-from bastion_facades._operation import Facade, Operation, bind
-from bastion_facades._retail_models import (
+from bastion_facades._types import JsonValue
+
+from _reference_retail import _retail_views as views
+from _reference_retail._calculate import CalculationError, calculate
+from _reference_retail._http import LegacyClient
+from _reference_retail._operation import Facade, Operation, bind
+from _reference_retail._retail_models import (
     CalculateInput,
     CancelPendingOrderInput,
     FindUserByEmailInput,
@@ -28,7 +30,6 @@ from bastion_facades._retail_models import (
     TransferInput,
     UserIdInput,
 )
-from bastion_facades._types import JsonValue
 
 TRANSFER_ACKNOWLEDGEMENT = "Transfer successful"
 

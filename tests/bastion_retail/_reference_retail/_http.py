@@ -16,10 +16,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-
 from bastion_facades._errors import ConfigurationError, LegacyAPIError, LegacyAuthError, UpstreamError
-from bastion_facades._trim import fold_pages
 from bastion_facades._types import LegacyJson
+
+from _reference_retail._trim import fold_pages
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class LegacyClient:
         client_id: str,
         client_secret: str,
         *,
-        token_path: str = "/oauth/token",  # noqa: S107 - a path, not a secret
+        token_path: str = "/oauth/token",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout_seconds: float = 10.0,
         refresh_margin_seconds: float = 30.0,

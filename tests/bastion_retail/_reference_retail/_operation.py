@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
 import pydantic
-
 from bastion_facades._error_mapping import ErrorMapper
 from bastion_facades._errors import ArgumentError, LegacyAPIError
 from bastion_facades._types import JsonValue
