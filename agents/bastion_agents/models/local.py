@@ -137,7 +137,7 @@ class LocalModel(Model):
 
     Example:
         >>> model = LocalModel({"model_path": "state/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"})
-        >>> agent = Agent(model=model, tools=bound_tools, system_prompt="You help retail customers.")
+        >>> agent = Agent(model=model, tools=bound_tools, system_prompt="You help the shop's customers.")
     """
 
     def __init__(self, config: LocalModelConfig, *, backend: CompletionBackend | None = None) -> None:
