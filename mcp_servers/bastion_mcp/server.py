@@ -191,12 +191,12 @@ class PolicyBoundServer(MCPServer):
         binding = self._engine.bind(principal, self._names, audit=False)
         if name not in self._operations or not binding.allows(name):
             # A tool the caller may not list is unknown to them: no schema, no hint that it exists.
-            self._audit_invalid(principal, name, arguments, facts, "unknown tool")
+            self._audit_deny(principal, name, arguments, Deny(name, (), ("unknown tool",)), facts)
             return _result(_UNKNOWN_TOOL % name, "invalid")
         try:
             checked = self._facade.validate(name, arguments)
         except ArgumentError as exc:
-            self._audit_invalid(principal, name, arguments, facts, "invalid arguments")
+            self._audit_deny(principal, name, arguments, Deny(name, (), ("invalid arguments",)), facts)
             return _result("%s. Fix them and call again." % exc, "invalid")
         scope = self._facade.scope()
         try:
@@ -237,7 +237,7 @@ class PolicyBoundServer(MCPServer):
                 record = await self._sessions.open(facts.session_id, principal)
             except SessionOwnershipError:
                 deny = Deny(name, (), ("this session belongs to another user; start a new session",))
-                return self._record(principal, name, arguments, deny, facts), facts
+                return self._audit_deny(principal, name, arguments, deny, facts), facts
             facts = SessionFacts(facts.session_id, None, record.subject_id)
         owner: str | None = None
         kind = spec.resource
@@ -263,24 +263,12 @@ class PolicyBoundServer(MCPServer):
                 facts = facts.acting_for(acted_for)
         return decision, facts
 
-    def _record(
-        self,
-        principal: Principal,
-        name: str,
-        arguments: Mapping[str, Any],
-        decision: Deny,
-        facts: SessionFacts,
+    def _audit_deny(
+        self, principal: Principal, name: str, arguments: Mapping[str, Any], deny: Deny, facts: SessionFacts
     ) -> Deny:
         if self._engine.audit is not None:
-            self._engine.audit.record_decision("server", principal, name, arguments, decision, facts)
-        return decision
-
-    def _audit_invalid(
-        self, principal: Principal, name: str, arguments: Mapping[str, Any], facts: SessionFacts, why: str
-    ) -> None:
-        if self._engine.audit is not None:
-            deny = Deny(name, (), (why,))
             self._engine.audit.record_decision("server", principal, name, arguments, deny, facts)
+        return deny
 
 
 def _to_mcp_tool(op: Operation) -> MCPTool:
@@ -291,7 +279,7 @@ def _to_mcp_tool(op: Operation) -> MCPTool:
         input_schema=op.input_schema(),
         annotations=ToolAnnotations(
             read_only_hint=read_only,
-            destructive_hint=None if read_only else op.traits.destructive,  # pyright: ignore[reportAttributeAccessIssue]
+            destructive_hint=None if read_only else op.traits.destructive,
             idempotent_hint=read_only,
             open_world_hint=False,
         ),

@@ -27,7 +27,6 @@ from bastion_core import BastionUsageError
 from bastion_facades import ConfigurationError as FacadeConfigurationError
 from bastion_facades import Facade, Operation
 from bastion_policies import (
-    BASTION_POLICY_SUFFIX,
     DEFAULT_GATEWAY,
     ArgType,
     AuditLog,
@@ -50,7 +49,6 @@ __all__ = [
     "StandinConfig",
     "available_domains",
     "catalog_for",
-    "is_bastion_only",
     "load_domain",
     "package_files",
 ]
@@ -363,8 +361,3 @@ def package_files(package: str, *names: str) -> tuple[Traversable, ...]:
             node = node.joinpath(part)
         out.append(node)
     return tuple(out)
-
-
-def is_bastion_only(file_name: str) -> bool:
-    """Whether a policy file is Bastion-only (reads session facts; never deployed to AgentCore)."""
-    return file_name.endswith(BASTION_POLICY_SUFFIX)

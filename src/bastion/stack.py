@@ -70,17 +70,22 @@ class StackUrls:
     agentcore: str | None = None
 
 
-def identity_from_settings(settings: Settings, groups: frozenset[str]) -> tuple[JwtIssuer, JwtVerifier]:
+def identity_from_settings(
+    settings: Settings, groups: frozenset[str], secret: bytes | None = None
+) -> tuple[JwtIssuer, JwtVerifier]:
     """The dev JWT issuer and verifier, sharing the HS256 secret kept in the state directory.
 
     Args:
         settings: Supplies the state directory and token lifetime.
         groups: The domain's groups (a token naming another is refused).
+        secret: The secret, when the caller already loaded it; read from the state directory
+            otherwise.
 
     Returns:
         ``(issuer, verifier)``; the secret file is created on first use (mode 0600).
     """
-    secret = load_or_create_secret(secure_dir(settings.state_dir))
+    if secret is None:
+        secret = load_or_create_secret(secure_dir(settings.state_dir))
     issuer = JwtIssuer(secret, issuer=JWT_ISSUER, audience=JWT_AUDIENCE, ttl_seconds=settings.jwt_ttl_seconds)
     verifier = JwtVerifier(secret, issuer=JWT_ISSUER, audience=JWT_AUDIENCE, known_groups=groups)
     return issuer, verifier
@@ -127,10 +132,11 @@ class Stack:
         self.settings = settings
         self.domain = domain
         state = secure_dir(settings.state_dir)
-        self.issuer, user_verifier = identity_from_settings(settings, domain.groups)
         secret = load_or_create_secret(state)
-        self.exchanger = TokenExchanger(derive_exchange_secret(secret))
-        self.verifier = ExchangedTokenVerifier(derive_exchange_secret(secret), user_verifier=user_verifier)
+        self.issuer, user_verifier = identity_from_settings(settings, domain.groups, secret)
+        exchange_secret = derive_exchange_secret(secret)
+        self.exchanger = TokenExchanger(exchange_secret)
+        self.verifier = ExchangedTokenVerifier(exchange_secret, user_verifier=user_verifier)
         self.user_verifier = user_verifier
         self.audit = AuditLog(state / "audit.jsonl", digest_key=derive_exchange_secret(secret + b"audit"))
         self.engine = domain.engine(audit=self.audit)
