@@ -8,12 +8,8 @@ from urllib.parse import quote
 from bastion_facades._error_mapping import ErrorMapper
 from bastion_facades._errors import LegacyAPIError, ToolCallError
 from bastion_facades._types import JsonValue
-
-from _reference_retail import _retail_views as views
-from _reference_retail._calculate import CalculationError, calculate
-from _reference_retail._http import LegacyClient
-from _reference_retail._operation import Facade, Operation, bind
-from _reference_retail._retail_models import (
+from bastion_retail._calculate import CalculationError, calculate
+from bastion_retail._models import (
     CalculateInput,
     CancelPendingOrderInput,
     FindUserByEmailInput,
@@ -30,6 +26,10 @@ from _reference_retail._retail_models import (
     TransferInput,
     UserIdInput,
 )
+
+from _reference_retail import _retail_views as views
+from _reference_retail._http import LegacyClient
+from _reference_retail._operation import Facade, Operation, bind
 
 TRANSFER_ACKNOWLEDGEMENT = "Transfer successful"
 
